@@ -1,0 +1,14 @@
+"""The Celery application: queues `default`, `scans` and `billing`, JSON only, acks late.
+
+Settings live in Django settings under the `CELERY_` namespace (portal/settings.py).
+"""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+
+app = Celery("portal")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
