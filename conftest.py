@@ -11,6 +11,17 @@ from tenants.choices import MembershipRole, StaffRole
 from tests.tenants.factories import MembershipFactory, TenantFactory, UserFactory, make_api_key
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _celery_runs_inline():
+    # Tasks enqueued by code under test run inline (after commit, when captured); only the
+    # real-worker tests talk to a broker, and they switch this off themselves.
+    from portal.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     # Throttle counters live in the cache; each test starts with empty buckets.

@@ -4,6 +4,7 @@ A test that needs PostgreSQL, Redis or Chromium skips with the reason on a machi
 it, and fails under CI=true: in CI nothing may be skipped for lack of a part.
 """
 
+import contextlib
 import os
 import shutil
 import socket
@@ -39,11 +40,30 @@ def tcp_reachable(url: str, default_port: int) -> bool:
 
 
 def redis_url() -> str:
-    configured = os.environ.get("CELERY_BROKER_URL", "")
-    if configured.startswith("redis://"):
-        return configured
+    # A database of its own, so a worker started by a test never meets other messages.
     return os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 def chromium_available() -> bool:
     return os.path.exists(CHROMIUM) or shutil.which("chromium") is not None
+
+
+@contextlib.contextmanager
+def celery_broker(url: str, transport_options: dict | None = None):
+    """Point the portal's Celery app at another broker for the duration of a test."""
+    from portal.celery import app
+
+    def reset_pools():
+        if app._pool is not None:
+            app._pool.force_close_all()
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    previous = (app.conf.broker_url, app.conf.broker_transport_options)
+    app.conf.update(broker_url=url, broker_transport_options=transport_options or {})
+    reset_pools()
+    try:
+        yield app
+    finally:
+        app.conf.update(broker_url=previous[0], broker_transport_options=previous[1])
+        reset_pools()

@@ -1,4 +1,15 @@
+from django.db import models
 from rest_framework import serializers
+
+
+class GuidField(serializers.UUIDField):
+    """A GUID given as a string. DRF's UUIDField also takes integers (42 becomes
+    00000000-...-00000000002a), which would silently accept a wrong Entra tenant ID."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid", value=data)
+        return super().to_internal_value(data)
 
 
 class StrictFieldsMixin:
@@ -33,7 +44,10 @@ class StrictSerializer(StrictFieldsMixin, serializers.Serializer):
 
 
 class StrictModelSerializer(StrictFieldsMixin, serializers.ModelSerializer):
-    pass
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.UUIDField: GuidField,
+    }
 
 
 class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):

@@ -39,7 +39,7 @@ class AuditEvent(models.Model):
     # Dotted verb, e.g. "tenant.suspended", "api_key.revoked", "app_profile.status_changed".
     action = models.CharField(max_length=64)
     target_type = models.CharField(max_length=64, blank=True)
-    target_id = models.CharField(max_length=64, blank=True)
+    target_id = models.CharField(max_length=150, blank=True)
     target_label = models.CharField(max_length=300, blank=True)
     details = models.JSONField(default=dict, blank=True)
     source_ip = models.GenericIPAddressField(null=True, blank=True)
