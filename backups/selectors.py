@@ -1,0 +1,132 @@
+"""Reads of backup data that other apps depend on. Billing reads backups only through here.
+
+Microsoft's billing rule for Backup Storage (reference/graph-backup-api.md, section 3): the
+controller app pays for the live size of protected content; once a unit is removed from
+protection its size is frozen at the size it had on removal and stays billed until the
+deleted content's retention ends (365 days). Billing starts when the service is enabled and
+stops at the end of the offboarding tail (7-day grace plus up to 30 days).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from django.db.models import Case as SqlCase
+from django.db.models import Count, F, Q, Sum, Value, When
+from django.db.models.functions import Coalesce
+
+from backups.choices import ProtectionUnitStatus, Workload
+from backups.models import BackupService, ProtectionUnit
+
+RETENTION_AFTER_REMOVAL = timedelta(days=365)
+
+
+@dataclass(frozen=True)
+class BillingWindow:
+    """Days Microsoft bills the MSP for a tenant: [starts_on, ends_on), ends_on None = open."""
+
+    tenant_id: int
+    starts_on: date
+    ends_on: date | None
+
+    def covers(self, day: date) -> bool:
+        return self.starts_on <= day and (self.ends_on is None or day < self.ends_on)
+
+
+@dataclass(frozen=True)
+class WorkloadUsage:
+    """Billed protected data of one tenant and workload at the end of a day (UTC)."""
+
+    tenant_id: int
+    workload: str
+    protected_bytes: int
+    protected_units: int
+    # Distinct directory users whose mailbox or OneDrive is protected (0 for SharePoint).
+    protected_users: int
+
+
+def billing_windows(*, tenant_ids: Iterable[int] | None = None) -> dict[int, BillingWindow]:
+    """Billing window per tenant whose backup service was ever enabled."""
+    services = BackupService.objects.filter(enabled_at__isnull=False)
+    if tenant_ids is not None:
+        services = services.filter(tenant_id__in=list(tenant_ids))
+    windows = {}
+    for tenant_id, enabled_at, billing_ends_at in services.values_list(
+        "tenant_id", "enabled_at", "billing_ends_at"
+    ):
+        ends_on = None
+        if billing_ends_at is not None:
+            # Billed through the day the tail ends in: the window closes the day after.
+            ends_on = billing_ends_at.astimezone(UTC).date() + timedelta(days=1)
+        windows[tenant_id] = BillingWindow(tenant_id, enabled_at.astimezone(UTC).date(), ends_on)
+    return windows
+
+
+def protected_usage_on(
+    *, day: date, tenant_ids: Iterable[int] | None = None
+) -> list[WorkloadUsage]:
+    """Billed size per tenant and workload at the end of `day`, in one aggregate query.
+
+    A unit counts at the resource's current size while protected (protected by the end of
+    the day and not removed by then), and at its frozen removal size for 365 days after its
+    removal. Units never protected (still requested, or refused by Graph) count nothing.
+    """
+    day_end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC)
+    protected = Q(protected_at__lt=day_end) & (
+        Q(removed_at__isnull=True) | Q(removed_at__gte=day_end)
+    )
+    retained = Q(
+        protected_at__lt=day_end,
+        removed_at__lt=day_end,
+        removed_at__gte=day_end - RETENTION_AFTER_REMOVAL,
+    )
+    units = ProtectionUnit.objects.filter(protected_at__isnull=False).exclude(
+        status=ProtectionUnitStatus.FAILED
+    )
+    if tenant_ids is not None:
+        units = units.filter(tenant_id__in=list(tenant_ids))
+    rows = (
+        units.filter(protected | retained)
+        .values("tenant_id", "workload")
+        .annotate(
+            protected_bytes=Coalesce(
+                Sum(
+                    SqlCase(
+                        When(protected, then=F("resource__size_bytes")),
+                        default=Coalesce(F("size_at_removal_bytes"), Value(0)),
+                    )
+                ),
+                Value(0),
+            ),
+            protected_units=Count("id", filter=protected),
+            protected_users=Count(
+                "resource__owner_external_id",
+                filter=protected
+                & ~Q(workload=Workload.SHAREPOINT)
+                & ~Q(resource__owner_external_id=""),
+                distinct=True,
+            ),
+        )
+        .order_by("tenant_id", "workload")
+    )
+    return [WorkloadUsage(**row) for row in rows]
+
+
+def protected_users_on(*, day: date, tenant_ids: Iterable[int] | None = None) -> dict[int, int]:
+    """Distinct users per tenant whose mailbox or OneDrive is protected at the end of `day`:
+    the seat count of per-user plans (one seat covers a user's mailbox, OneDrive and site)."""
+    day_end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC)
+    units = ProtectionUnit.objects.filter(
+        Q(protected_at__lt=day_end),
+        Q(removed_at__isnull=True) | Q(removed_at__gte=day_end),
+        workload__in=[Workload.EXCHANGE, Workload.ONEDRIVE],
+    ).exclude(resource__owner_external_id="")
+    if tenant_ids is not None:
+        units = units.filter(tenant_id__in=list(tenant_ids))
+    return dict(
+        units.values("tenant_id")
+        .annotate(users=Count("resource__owner_external_id", distinct=True))
+        .values_list("tenant_id", "users")
+    )
