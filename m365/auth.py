@@ -108,6 +108,9 @@ class AppTokenProvider:
             raise TokenEndpointError(f"token endpoint unreachable: {type(exc).__name__}",
                                      tenant=tenant_id, transient=True) from exc
         if not result or "access_token" not in result:
+            # msal may keep serving a cached error answer for a while; after consent or a
+            # fix the next call must really ask again, so drop this tenant's app.
+            self.forget(tenant_id)
             raise auth_error(result or {}, tenant=tenant_id, delegated=False)
         return str(result["access_token"])
 
@@ -164,7 +167,6 @@ class AppTokenProvider:
                 instance_discovery=host in MICROSOFT_LOGIN_HOSTS,
                 http_client=self._session,
                 token_cache=msal.TokenCache(),
-                timeout=(settings.connect_timeout_seconds, settings.read_timeout_seconds),
             )
         except ValueError as exc:  # msal: discovery answered 4xx, i.e. no such tenant
             raise UnknownTenant(f"no OpenID configuration for tenant {tenant_id}",
@@ -292,8 +294,10 @@ class DelegatedTokenSource:
                                              self._refresh_token, scopes=self._scopes,
                                              http=self._http, now=now)
                 if token.refresh_token != self._refresh_token:
-                    self._refresh_token = token.refresh_token
+                    # Persist first: if storing fails, the old (still valid) refresh token
+                    # stays in use and nothing is lost.
                     self._on_refresh_token(token.refresh_token)
+                    self._refresh_token = token.refresh_token
                 self._token = token
             return self._token.access_token
 
