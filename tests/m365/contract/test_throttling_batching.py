@@ -1,0 +1,101 @@
+"""Throttling, paging and $batch against the emulator, with exact counts."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from m365.batching import BatchRequest
+from m365.directory import groups, sites, users
+from m365.errors import GraphNotFound, GraphThrottled
+from m365.graph import GraphClient
+from m365.stats import GraphStats
+from tests.m365.contract.conftest import make_settings
+
+
+def scan(graph):
+    return (sum(1 for _ in users.iter_users(graph, page_size=10)),
+            sum(1 for _ in groups.iter_groups(graph, page_size=10)),
+            sum(1 for _ in sites.iter_sites(graph, include_personal=True, page_size=10)))
+
+
+def test_scan_completes_with_30_percent_throttled(control, graph, tenant, sleeps):
+    quiet = scan(graph)
+    pages = graph.stats.requests  # every request succeeded: one per page
+    control.delete(f"/tenants/{tenant.id}/stats")
+    control.put(f"/tenants/{tenant.id}/faults",
+                json={"seed": 11, "throttleRate": 0.3, "retryAfterSeconds": 0.25})
+    stats = GraphStats()
+    with GraphClient(graph.settings, tenant.id, graph._tokens, stats=stats,
+                     sleep=sleeps) as throttled:
+        assert scan(throttled) == quiet
+    mine = stats.snapshot()
+    theirs = control.get(f"/tenants/{tenant.id}/stats").json()
+    assert mine.requests == theirs["requests"]
+    assert mine.throttled == theirs["throttled"] > 0
+    assert mine.requests - mine.throttled == pages
+    assert 0.15 < mine.throttled / mine.requests < 0.45
+    assert mine.retries == mine.throttled
+    assert mine.retry_after_seconds == pytest.approx(0.25 * mine.throttled)
+    assert len(sleeps.waits) == mine.throttled
+    assert sum(sleeps.waits) >= mine.retry_after_seconds
+    assert all(wait >= 0.25 for wait in sleeps.waits)
+
+
+def test_throttling_beyond_the_attempts_raises_a_transient_error(control, emulator, msp_app,
+                                                                 tenant, app_tokens, sleeps):
+    control.put(f"/tenants/{tenant.id}/faults",
+                json={"seed": 1, "throttleRate": 1.0, "retryAfterSeconds": 1.5})
+    settings = make_settings(emulator, msp_app, max_attempts=3)
+    with GraphClient(settings, tenant.id, app_tokens.source(tenant.id), sleep=sleeps) as graph, \
+            pytest.raises(GraphThrottled) as caught:
+        users.get_organization(graph)
+    assert caught.value.retry_after == 1.5 and caught.value.transient
+    assert caught.value.code == "TooManyRequests" and caught.value.request_id
+    assert sleeps.waits and all(wait >= 1.5 for wait in sleeps.waits) and len(sleeps.waits) == 2
+
+
+def test_batch_of_45_with_dependencies_and_424(graph, tenant):
+    everyone = [u.id for u in users.iter_users(graph)][:40]
+    requests = [BatchRequest(f"u{i}", "GET", f"/users/{user_id}?$select=id,displayName")
+                for i, user_id in enumerate(everyone)]
+    requests.append(BatchRequest("missing", "GET", "/users/00000000-0000-0000-0000-0000000000aa"))
+    requests.append(BatchRequest("after-missing", "GET", "/organization",
+                                 depends_on=("missing",)))
+    requests.append(BatchRequest("after-first", "GET", "/organization", depends_on=("u0",)))
+    requests.append(BatchRequest("chain", "GET", "/organization", depends_on=("after-missing",)))
+    requests.append(BatchRequest("drive", "GET", f"/users/{everyone[1]}/drive",
+                                 depends_on=("u1",)))
+    before = graph.stats.requests
+    answers = {a.id: a for a in graph.batch(requests)}
+    assert graph.stats.requests - before == math.ceil(len(requests) / 20) == 3
+    assert [answers[f"u{i}"].json_object()["id"] for i in range(40)] == everyone
+    assert answers["missing"].status == 404
+    assert isinstance(answers["missing"].error(), GraphNotFound)
+    assert answers["after-missing"].status == 424
+    assert answers["chain"].status == 424
+    assert answers["after-first"].status == 200
+    assert answers["drive"].status in (200, 404)
+
+
+def test_batch_inner_throttling_is_retried(control, graph, tenant, sleeps):
+    control.put(f"/tenants/{tenant.id}/faults",
+                json={"seed": 5, "throttleRate": 0.4, "retryAfterSeconds": 0.5})
+    everyone = [u.id for u in users.iter_users(graph)][:30]
+    sleeps.waits.clear()
+    before = graph.stats.snapshot()
+    requests = [BatchRequest(str(i), "GET", f"/users/{user_id}") for i, user_id in
+                enumerate(everyone)]
+    answers = graph.batch(requests)
+    after = graph.stats.snapshot()
+    assert [a.status for a in answers] == [200] * len(everyone)
+    assert [a.json_object()["id"] for a in answers] == everyone
+    assert after.throttled > before.throttled
+    assert sum(sleeps.waits) >= after.retry_after_seconds - before.retry_after_seconds
+
+
+def test_duplicate_batch_ids_never_reach_graph(graph):
+    with pytest.raises(ValueError):
+        graph.batch([BatchRequest("1", "GET", "/organization"),
+                     BatchRequest("1", "GET", "/organization")])
