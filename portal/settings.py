@@ -177,6 +177,16 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # One named enum per choice set, so that fields called "status" in different models
+    # do not collide in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "TenantStatusEnum": "tenants.choices.TenantStatus",
+        "AppProfileStatusEnum": "tenants.choices.AppProfileStatus",
+        "GrantStatusEnum": "tenants.choices.GrantStatus",
+        "ConsentOutcomeEnum": "tenants.choices.ConsentOutcome",
+        "BackupServiceStatusEnum": "backups.choices.BackupServiceStatus",
+        "ServiceAppStatusEnum": "backups.choices.ServiceAppStatus",
+    },
 }
 
 # --- Celery ---------------------------------------------------------------------------------

@@ -43,12 +43,11 @@ from tenants.choices import (
     ConsentOutcome,
     ConsentPurpose,
     DirectoryRole,
-    GrantStatus,
     TenantStatus,
 )
 from tenants.exceptions import ConsentError, DomainError, InvalidTransition, MicrosoftUnavailable
 from tenants.graph import graph_settings
-from tenants.manifest import manifest_version, rows_newer_than
+from tenants.manifest import manifest_version
 from tenants.models import AppProfile, ConsentRequest, Tenant
 from tenants.notifications import consent_link_send
 from tenants.principals import Principal
@@ -330,15 +329,16 @@ def consent_sign_in_complete(
 
 
 def _needs_admin_consent(request: ConsentRequest) -> bool:
-    """Creating always needs it; re-authorizing only when there is something to grant."""
+    """Creating always needs Microsoft's admin consent. Re-authorizing needs it only when the
+    tenant lacks a grant (checked live): a new permission must be granted tenant-wide, which
+    Entra lets only privileged administrators do. When every grant is present, the sign-in
+    itself renews the authorization, which a Backup Administrator may do."""
     profile = request.profile
     if request.purpose == ConsentPurpose.CREATE or not profile.manifest_version:
         return True
     if profile.status == AppProfileStatus.REVOKED:
         return True
-    if rows_newer_than(profile.manifest_version):
-        return True
-    return profile.grants.filter(status=GrantStatus.MISSING).exists()
+    return bool(grants_inspect(request.tenant).missing)
 
 
 def consent_callback(*, params: dict[str, str], now: datetime | None = None) -> ConsentStep:

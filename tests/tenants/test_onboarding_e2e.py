@@ -122,3 +122,133 @@ def test_forged_and_reused_state_are_refused(client, portal_m365, onboarded):
     request.refresh_from_db()
     assert request.outcome == "succeeded"
     assert ConsentRequest.objects.filter(tenant=tenant).count() == 1
+
+
+def _onboard_fully(client, portal_m365, onboarded, **options):
+    emulated, tenant = onboarded(**options)
+    done, _ = journey(client, portal_m365, tenant, emulated.admin)
+    assert done.status_code == 200, done.content.decode()[:800]
+    return emulated, tenant, AppProfile.objects.get(tenant=tenant)
+
+
+def test_creation_needs_a_global_administrator(client, portal_m365, onboarded):
+    emulated, tenant = onboarded()
+    # A Privileged Role Administrator may grant consent in Entra, but the seed's rule asks
+    # for a Global Administrator to create the profile: the portal checks through Graph.
+    done, request = journey(client, portal_m365, tenant, emulated.privileged_admin)
+    assert done.status_code == 400
+    assert "Global Administrator" in done.content.decode()
+    request.refresh_from_db()
+    assert request.failure == ConsentFailure.ROLE_MISSING
+    assert AppProfile.objects.get(tenant=tenant).status == AppProfileStatus.PENDING_CONSENT
+
+
+def test_backup_administrator_reauthorizes_and_an_ordinary_user_cannot(
+    client, portal_m365, onboarded
+):
+    emulated, tenant, profile = _onboard_fully(client, portal_m365, onboarded)
+    refused, request = journey(client, portal_m365, tenant, emulated.user)
+    assert refused.status_code == 400
+    request.refresh_from_db()
+    assert request.failure == ConsentFailure.ROLE_MISSING
+    assert "Backup Administrator" in request.failure_detail
+
+    done, request = journey(client, portal_m365, tenant, emulated.backup_admin)
+    assert done.status_code == 200, done.content.decode()[:800]
+    profile.refresh_from_db()
+    assert profile.status == AppProfileStatus.ACTIVE
+    assert profile.consented_by_upn == emulated.backup_admin.user_principal_name
+    assert profile.consented_by_role == "Microsoft 365 Backup Administrator"
+    assert profile.token_user_upn == emulated.backup_admin.user_principal_name
+
+
+def test_an_expired_link_and_an_expired_state_are_refused(client, portal_m365, onboarded, settings):
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    emulated, tenant = onboarded()
+    link = consent_request_create(
+        by=Principal.system(), tenant=tenant, valid_for=timedelta(minutes=5)
+    )
+    with time_machine.travel(timezone.now() + timedelta(minutes=6)):
+        page = client.get(path_of(link.url))
+    assert page.status_code == 410 and "expired" in page.content.decode()
+    link.request.refresh_from_db()
+    assert link.request.failure == ConsentFailure.EXPIRED
+
+    settings.CONSENT_STATE_VALID_MINUTES = -1  # any answer arrives too late
+    done, request = journey(client, portal_m365, tenant, emulated.admin)
+    assert done.status_code == 400
+    request.refresh_from_db()
+    assert request.failure == ConsentFailure.EXPIRED
+
+
+def test_verification_flags_a_revoked_grant_and_notifies(
+    client, portal_m365, onboarded, mailoutbox, msp_operator, django_capture_on_commit_callbacks
+):
+    from tenants.services.app_profiles import app_profile_verify
+
+    emulated, tenant, profile = _onboard_fully(client, portal_m365, onboarded)
+    portal_m365.emulator.control.revoke_grant(
+        emulated.id, app_id=portal_m365.app_id, permission="Reports.Read.All"
+    )
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        profile = app_profile_verify(by=Principal.system(), profile=profile)
+
+    assert profile.status == AppProfileStatus.REAUTHORIZATION_REQUIRED
+    assert "Reports.Read.All" in profile.status_reason
+    missing = PermissionGrant.objects.get(profile=profile, status=GrantStatus.MISSING)
+    assert missing.permission == "Reports.Read.All"
+    assert PermissionGrant.objects.filter(profile=profile, status=GrantStatus.GRANTED).count() == 11
+    assert mailoutbox and "re-authorization required" in mailoutbox[0].subject.lower()
+
+
+def test_a_password_reset_makes_the_profile_invalid(client, portal_m365, onboarded):
+    from tenants.services.app_profiles import app_profile_verify
+
+    emulated, tenant, profile = _onboard_fully(client, portal_m365, onboarded)
+    portal_m365.emulator.control.reset_password(emulated.id, emulated.admin.user_principal_name)
+    profile = app_profile_verify(by=Principal.system(), profile=profile)
+    assert profile.status == AppProfileStatus.INVALID
+    assert emulated.admin.user_principal_name in profile.status_reason
+
+
+def test_losing_the_global_administrator_role_does_not_invalidate(client, portal_m365, onboarded):
+    from tenants.services.app_profiles import app_profile_verify
+
+    emulated, tenant, profile = _onboard_fully(client, portal_m365, onboarded)
+    portal_m365.emulator.control.set_roles(emulated.id, emulated.admin.user_principal_name, [])
+    profile = app_profile_verify(by=Principal.system(), profile=profile)
+    assert profile.status == AppProfileStatus.ACTIVE
+    # And the delegated token was rotated and kept working.
+    assert profile.refresh_token
+
+
+def test_a_manifest_update_requires_reauthorization(client, portal_m365, onboarded, monkeypatch):
+    import dataclasses
+    from datetime import date
+
+    from tenants import manifest as manifest_module
+    from tenants.services.app_profiles import app_profile_verify
+
+    emulated, tenant, profile = _onboard_fully(client, portal_m365, onboarded)
+    changed = tuple(
+        dataclasses.replace(row, last_update=date(2099, 1, 1))
+        if row.value == "Reports.Read.All"
+        else row
+        for row in manifest_module.MANIFEST
+    )
+    monkeypatch.setattr(manifest_module, "MANIFEST", changed)
+    profile = app_profile_verify(by=Principal.system(), profile=profile)
+    assert profile.status == AppProfileStatus.REAUTHORIZATION_REQUIRED
+    assert "changed after the consent" in profile.status_reason
+
+    # Every grant is still in place, so a Backup Administrator's sign-in renews it.
+    done, _ = journey(client, portal_m365, tenant, emulated.backup_admin)
+    assert done.status_code == 200, done.content.decode()[:800]
+    profile.refresh_from_db()
+    assert profile.status == AppProfileStatus.ACTIVE
+    assert profile.manifest_version == date(2099, 1, 1)
