@@ -190,7 +190,7 @@ def test_verification_flags_a_revoked_grant_and_notifies(
 ):
     from tenants.services.app_profiles import app_profile_verify
 
-    emulated, tenant, profile = _onboard_fully(client, portal_m365, onboarded)
+    emulated, _, profile = _onboard_fully(client, portal_m365, onboarded)
     portal_m365.emulator.control.revoke_grant(
         emulated.id, app_id=portal_m365.app_id, permission="Reports.Read.All"
     )
@@ -209,7 +209,7 @@ def test_verification_flags_a_revoked_grant_and_notifies(
 def test_a_password_reset_makes_the_profile_invalid(client, portal_m365, onboarded):
     from tenants.services.app_profiles import app_profile_verify
 
-    emulated, tenant, profile = _onboard_fully(client, portal_m365, onboarded)
+    emulated, _, profile = _onboard_fully(client, portal_m365, onboarded)
     portal_m365.emulator.control.reset_password(emulated.id, emulated.admin.user_principal_name)
     profile = app_profile_verify(by=Principal.system(), profile=profile)
     assert profile.status == AppProfileStatus.INVALID
@@ -219,7 +219,7 @@ def test_a_password_reset_makes_the_profile_invalid(client, portal_m365, onboard
 def test_losing_the_global_administrator_role_does_not_invalidate(client, portal_m365, onboarded):
     from tenants.services.app_profiles import app_profile_verify
 
-    emulated, tenant, profile = _onboard_fully(client, portal_m365, onboarded)
+    emulated, _, profile = _onboard_fully(client, portal_m365, onboarded)
     portal_m365.emulator.control.set_roles(emulated.id, emulated.admin.user_principal_name, [])
     profile = app_profile_verify(by=Principal.system(), profile=profile)
     assert profile.status == AppProfileStatus.ACTIVE
