@@ -24,6 +24,8 @@ STAFF_ROLE_PERMISSIONS: dict[str, Iterable[tuple[str, str]]] = {
         ("tenants", "add_membership"),
         ("tenants", "change_membership"),
         ("tenants", "delete_membership"),
+        ("tenants", "change_appprofile"),
+        ("tenants", "add_consentrequest"),
         ("backups", ""),
         ("billing", "view_"),
     ],
