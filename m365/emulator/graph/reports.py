@@ -1,0 +1,5 @@
+"""Placeholder."""
+
+
+def download(world, request):
+    raise NotImplementedError
