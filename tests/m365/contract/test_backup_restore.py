@@ -28,8 +28,7 @@ pytestmark = pytest.mark.usefixtures("backup_enabled")
 
 
 def tenant_now(control, tenant) -> datetime:
-    return datetime.fromisoformat(
-        control.get(f"/tenants/{tenant.id}/clock").json()["now"].replace("Z", "+00:00"))
+    return control.now(tenant.id)
 
 
 @pytest.fixture
@@ -156,7 +155,7 @@ def test_mixed_destination_types_are_refused(control, graph, tenant, protected_m
 def test_failed_restores_are_reported(control, graph, tenant, protected_mailboxes):
     points = latest_points(control, graph, tenant, protected_mailboxes)
     failing = protected_mailboxes[0].id
-    control.put(f"/tenants/{tenant.id}/faults", json={"restoreFailureUnitIds": [failing]})
+    control.set_faults(tenant.id, restore_failure_unit_ids=[failing])
     only_failing = restore_sessions.create_restore_session(
         graph, workload=Workload.EXCHANGE, restore_point_ids=[points[failing]],
         destination_type=DestinationType.NEW)
