@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -55,8 +56,9 @@ def test_restore_points_list_and_search_in_chunks(control, graph, tenant, protec
     assert 0 < len(early) < len(points)
 
     before = graph.stats.requests
+    unknown = str(uuid.uuid4())
     found = restore_points.search_restore_points(
-        graph, protection_unit_ids=[u.id for u in protected_mailboxes] + ["unknown-unit"],
+        graph, protection_unit_ids=[u.id for u in protected_mailboxes] + [unknown],
         start=now - timedelta(days=1), end=now, preference=RestorePointPreference.LATEST,
         chunk_size=4)
     assert graph.stats.requests - before == 2  # 7 unit ids in chunks of 4
@@ -65,7 +67,7 @@ def test_restore_points_list_and_search_in_chunks(control, graph, tenant, protec
         u.id for u in protected_mailboxes}
     latest = max(points, key=lambda p: p.protection_at)
     assert latest.id in {p.id for p in found.restore_points}
-    assert "unknown-unit" in found.no_result_unit_ids or found.no_result_unit_ids == ()
+    assert unknown in found.no_result_unit_ids
 
 
 def test_invalid_search_range(graph, protected_mailboxes):
