@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import httpx
 import jwt
 import msal
+import msal.exceptions
 import requests
 
 from m365.config import GraphSettings
@@ -107,6 +108,14 @@ class AppTokenProvider:
         except requests.RequestException as exc:
             raise TokenEndpointError(f"token endpoint unreachable: {type(exc).__name__}",
                                      tenant=tenant_id, transient=True) from exc
+        except msal.exceptions.MsalServiceError as exc:  # msal raises on a 5xx answer
+            self.forget(tenant_id)
+            raise TokenEndpointError(f"token endpoint failed: {exc}", tenant=tenant_id,
+                                     transient=True) from exc
+        except ValueError as exc:  # a 4xx answer that is not JSON
+            self.forget(tenant_id)
+            raise TokenEndpointError(f"unreadable token endpoint answer: {exc}",
+                                     tenant=tenant_id) from exc
         if not result or "access_token" not in result:
             # msal may keep serving a cached error answer for a while; after consent or a
             # fix the next call must really ask again, so drop this tenant's app.

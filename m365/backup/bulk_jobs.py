@@ -35,9 +35,10 @@ def create_bulk_addition_job(
     return BulkAdditionJob.from_graph(answer, workload)
 
 
-def get_bulk_addition_job(graph: GraphClient, *, workload: Workload,
-                          job_id: str) -> BulkAdditionJob:
-    body = graph.get(backup_path(names(workload).bulk_jobs, job_id),
+def get_bulk_addition_job(
+    graph: GraphClient, *, workload: Workload, job_id: str, policy_id: str | None = None
+) -> BulkAdditionJob:
+    body = graph.get(_job_path(workload, job_id, policy_id),
                      headers=PREFER_ALL_ENUMS).json_object()
     return BulkAdditionJob.from_graph(body, workload)
 
@@ -52,5 +53,15 @@ def iter_bulk_addition_jobs(
         yield BulkAdditionJob.from_graph(item, workload)
 
 
-def delete_bulk_addition_job(graph: GraphClient, *, workload: Workload, job_id: str) -> None:
-    graph.delete(backup_path(names(workload).bulk_jobs, job_id))
+def delete_bulk_addition_job(
+    graph: GraphClient, *, workload: Workload, job_id: str, policy_id: str | None = None
+) -> None:
+    graph.delete(_job_path(workload, job_id, policy_id))
+
+
+def _job_path(workload: Workload, job_id: str, policy_id: str | None) -> str:
+    """Under the policy when known; the tenant-wide path is documented too (SDK paths)."""
+    table = names(workload)
+    if policy_id:
+        return backup_path(table.policies, policy_id, table.bulk_jobs, job_id)
+    return backup_path(table.bulk_jobs, job_id)

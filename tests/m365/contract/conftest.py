@@ -11,15 +11,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import pytest
 
 from m365.auth import AppTokenProvider, DelegatedTokenSource
 from m365.config import GraphSettings
+from m365.emulator.testing import EmulatorControl
 from m365.graph import GraphClient
-from m365.identity import admin_consent_url, authorize_url
+from m365.identity import admin_consent_url, authorize_url, legacy_admin_consent_url
 from m365.stats import GraphStats
-from tests.fixtures.emulator import emulated_tenant, emulator  # noqa: F401 - fixtures
+from tests.fixtures.emulator import EmulatedTenant, emulated_tenant, emulator  # noqa: F401
 from tests.m365 import browser
 
 REDIRECT_URI = "https://portal.test.invalid/m365/callback"
@@ -48,18 +48,10 @@ class MspApp:
     owner_tenant_id: str
 
 
-@dataclass(frozen=True)
-class Tenant:
-    """A created (and, for `tenant`, admin-consented) emulated tenant."""
-
-    id: str
-    domain: str
-    users: int
-    directory_users: dict[str, dict[str, Any]]  # by role label ("admin", "backup.admin"...)
-
-    def login(self, who: str) -> tuple[str, str]:
-        user = self.directory_users[who]
-        return user["userPrincipalName"], user["password"]
+def login(tenant: EmulatedTenant, who: str) -> tuple[str, str]:
+    """UPN and password of a directory user by local part ("admin", "user", ...)."""
+    user = tenant.info.directory_user(who)
+    return user.user_principal_name, user.password
 
 
 class SleepRecorder:
@@ -74,22 +66,21 @@ class SleepRecorder:
 
 
 @pytest.fixture(scope="session")
-def control(emulator) -> httpx.Client:  # noqa: F811
-    return emulator.control.http if hasattr(emulator.control, "http") else httpx.Client(
-        base_url=f"{emulator.base_url}/_emulator", verify=str(emulator.ca_path),
-        trust_env=False, timeout=120)
+def control(emulator) -> EmulatorControl:  # noqa: F811
+    return emulator.control
 
 
-def register_app(control: httpx.Client, *, roles: dict[str, str] = ROLES,
+def register_app(control: EmulatorControl, *, roles: dict[str, str] = ROLES,
                  scopes: dict[str, str] = SCOPES) -> MspApp:
+    """Register an MSP app of our own (the plugin's TEST_APP lacks the Control role)."""
     app = MspApp(str(uuid.uuid4()), f"secret-{uuid.uuid4()}", str(uuid.uuid4()))
     access = [{"id": i, "type": "Role"} for i in roles.values()]
     access += [{"id": i, "type": "Scope"} for i in scopes.values()]
-    control.put(f"/apps/{app.app_id}", json={
-        "displayName": "Cloud Backup Express (contract tests)", "secret": app.secret,
-        "ownerTenantId": app.owner_tenant_id, "redirectUris": [REDIRECT_URI],
-        "requiredResourceAccess": [{"resourceAppId": GRAPH, "resourceAccess": access}],
-    }).raise_for_status()
+    control.register_app(app.app_id, display_name="Cloud Backup Express (contract tests)",
+                         secret=app.secret, owner_tenant_id=app.owner_tenant_id,
+                         redirect_uris=[REDIRECT_URI],
+                         required_resource_access=[{"resourceAppId": GRAPH,
+                                                    "resourceAccess": access}])
     return app
 
 
@@ -112,38 +103,30 @@ def settings(emulator, msp_app) -> GraphSettings:  # noqa: F811
 
 
 @pytest.fixture
-def new_tenant(control) -> Iterator[Callable[..., Tenant]]:
-    """Create fresh tenants (unique domain per call); deleted at the end of the test."""
-    created: list[str] = []
+def new_tenant(emulated_tenant) -> Callable[..., EmulatedTenant]:  # noqa: F811
+    """Fresh tenants from the emulator plugin (unique id and domain, deleted afterwards)."""
 
-    def create(users: int = 40, seed: int | None = None, **extra: Any) -> Tenant:
+    def create(users: int = 40, seed: int | None = None, **options: Any) -> EmulatedTenant:
         seed = seed if seed is not None else uuid.uuid4().int % 1_000_000
-        domain = f"t{uuid.uuid4().hex[:10]}.test"
-        answer = control.post("/tenants", json={"domain": domain, "seed": seed,
-                                                "users": users, **extra})
-        assert answer.status_code == 201, answer.text
-        body = answer.json()
-        created.append(body["id"])
-        people = {u["userPrincipalName"].split("@")[0]: u for u in body["directoryUsers"]}
-        return Tenant(body["id"], body["domain"], body["users"], people)
+        return emulated_tenant(users=users, seed=seed, **options)
 
-    yield create
-    for tenant_id in created:
-        control.delete(f"/tenants/{tenant_id}")
+    return create
 
 
-def admin_consent(emulator, settings: GraphSettings, tenant: Tenant,  # noqa: F811
-                  who: str = "admin", accept: bool = True) -> dict[str, str]:
-    username, password = tenant.login(who)
+def admin_consent(emulator, settings: GraphSettings, tenant: EmulatedTenant,  # noqa: F811
+                  who: str = "admin", accept: bool = True, legacy: bool = False
+                  ) -> dict[str, str]:
+    """Consent through the emulator's pages, starting from the client's own URL builder."""
+    username, password = login(tenant, who)
+    build = legacy_admin_consent_url if legacy else admin_consent_url
+    url = build(settings, redirect_uri=REDIRECT_URI, state="st", tenant=tenant.id)
     with browser.browser(str(emulator.ca_path)) as web:
-        return browser.drive(web, admin_consent_url(settings, redirect_uri=REDIRECT_URI,
-                                                    state="st", tenant=tenant.id),
-                             username=username, password=password, accept=accept,
+        return browser.drive(web, url, username=username, password=password, accept=accept,
                              redirect_prefix=REDIRECT_URI)
 
 
 @pytest.fixture
-def tenant(emulator, settings, new_tenant) -> Tenant:  # noqa: F811
+def tenant(emulator, settings, new_tenant) -> EmulatedTenant:  # noqa: F811
     """A fresh tenant whose Global Administrator consented to the MSP app."""
     created = new_tenant()
     answer = admin_consent(emulator, settings, created)
@@ -168,14 +151,14 @@ def graph(settings, tenant, app_tokens, sleeps) -> Iterator[GraphClient]:
         yield client
 
 
-def sign_in_delegated(emulator, settings: GraphSettings, tenant: Tenant,  # noqa: F811
+def sign_in_delegated(emulator, settings: GraphSettings, tenant: EmulatedTenant,  # noqa: F811
                       who: str = "admin",
                       scopes: tuple[str, ...] = ("openid", "offline_access",
                                                  "https://graph.microsoft.com/.default"),
                       ) -> dict[str, Any]:
     """Authorization code + PKCE as the portal's social-auth would: the token answer."""
     verifier, challenge = browser.pkce_pair()
-    username, password = tenant.login(who)
+    username, password = login(tenant, who)
     url = authorize_url(settings, redirect_uri=REDIRECT_URI, state="st", scopes=scopes,
                         tenant=tenant.id, code_challenge=challenge)
     with browser.browser(str(emulator.ca_path)) as web:
@@ -208,10 +191,9 @@ def delegated_graph(settings, tenant, delegated, sleeps) -> Iterator[GraphClient
         yield client
 
 
-def advance(control: httpx.Client, tenant: Tenant, seconds: float) -> None:
+def advance(control: EmulatorControl, tenant: EmulatedTenant, seconds: float) -> None:
     """Move the tenant's simulated clock forward (units protect, restores progress)."""
-    control.post(f"/tenants/{tenant.id}/clock",
-                 json={"advanceSeconds": seconds}).raise_for_status()
+    control.advance_clock(seconds, tenant.id)
 
 
 @pytest.fixture

@@ -147,18 +147,25 @@ def test_inclusion_rules(control, graph, tenant):
     static = rules.create_inclusion_rule(graph, workload=Workload.EXCHANGE,
                                          policy_id=created.policy.id, expression=expression,
                                          auto_apply=False)
-    assert static.status is ProtectionRuleStatus.DRAFT and static.expression == expression
-    ran = rules.run_inclusion_rule(graph, workload=Workload.EXCHANGE, rule_id=static.id)
+    # The reference says draft; Microsoft's create page says active: both are accepted.
+    assert static.status in (ProtectionRuleStatus.DRAFT, ProtectionRuleStatus.ACTIVE)
+    assert static.expression == expression
+    policy_id = created.policy.id
+    ran = rules.run_inclusion_rule(graph, workload=Workload.EXCHANGE, policy_id=policy_id,
+                                   rule_id=static.id)
     assert ran.status in (ProtectionRuleStatus.ACTIVE, ProtectionRuleStatus.COMPLETED)
     advance(control, tenant, 600)
     done = rules.get_inclusion_rule(graph, workload=Workload.EXCHANGE, rule_id=static.id)
+    assert done == rules.get_inclusion_rule(graph, workload=Workload.EXCHANGE,
+                                            rule_id=static.id, policy_id=policy_id)
     assert done.status in (ProtectionRuleStatus.COMPLETED,
                            ProtectionRuleStatus.COMPLETED_WITH_ERRORS)
     dynamic = rules.create_inclusion_rule(graph, workload=Workload.EXCHANGE,
                                           policy_id=created.policy.id, expression=expression,
                                           auto_apply=True)
     with pytest.raises(GraphBadRequest) as caught:
-        rules.run_inclusion_rule(graph, workload=Workload.EXCHANGE, rule_id=dynamic.id)
+        rules.run_inclusion_rule(graph, workload=Workload.EXCHANGE, policy_id=policy_id,
+                                 rule_id=dynamic.id)
     assert caught.value.has_code(ErrorCode.RUN_NOT_ALLOWED_FOR_DYNAMIC_RULE)
     listed = {r.id for r in rules.iter_inclusion_rules(graph, workload=Workload.EXCHANGE,
                                                        policy_id=created.policy.id)}
@@ -169,8 +176,13 @@ def test_inclusion_rules(control, graph, tenant):
                                     policy_id=created.policy.id, expression="(((",
                                     auto_apply=False)
     assert caught.value.has_code(ErrorCode.INVALID_RULE_EXPRESSION)
-    rules.delete_and_unprotect_inclusion_rule(graph, workload=Workload.EXCHANGE,
-                                              rule_id=dynamic.id)
+    deleting = rules.delete_and_unprotect_inclusion_rule(
+        graph, workload=Workload.EXCHANGE, policy_id=policy_id, rule_id=dynamic.id)
+    assert deleting.status is ProtectionRuleStatus.DELETE_REQUESTED
+    rules.delete_inclusion_rule(graph, workload=Workload.EXCHANGE, policy_id=policy_id,
+                                rule_id=static.id)
+    assert static.id not in {r.id for r in rules.iter_inclusion_rules(
+        graph, workload=Workload.EXCHANGE, policy_id=policy_id)}
     with pytest.raises(GraphNotFound) as caught:
         rules.get_inclusion_rule(graph, workload=Workload.EXCHANGE, rule_id="missing-rule")
     assert caught.value.has_code(ErrorCode.PROTECTION_RULE_NOT_FOUND)
@@ -188,10 +200,15 @@ def test_bulk_addition_job_by_email(control, graph, tenant):
     assert set(job.names) == {u.mail for u in people}
     advance(control, tenant, 600)
     done = bulk_jobs.get_bulk_addition_job(graph, workload=Workload.ONEDRIVE, job_id=job.id)
+    assert done == bulk_jobs.get_bulk_addition_job(graph, workload=Workload.ONEDRIVE,
+                                                   job_id=job.id, policy_id=created.policy.id)
     assert done.status in (ProtectionUnitsBulkJobStatus.COMPLETED,
                            ProtectionUnitsBulkJobStatus.COMPLETED_WITH_ERRORS)
     assert job.id in {j.id for j in bulk_jobs.iter_bulk_addition_jobs(
         graph, workload=Workload.ONEDRIVE, policy_id=created.policy.id)}
     assert job.id in {j.id for j in bulk_jobs.iter_bulk_addition_jobs(
         graph, workload=Workload.ONEDRIVE)}
-    bulk_jobs.delete_bulk_addition_job(graph, workload=Workload.ONEDRIVE, job_id=job.id)
+    bulk_jobs.delete_bulk_addition_job(graph, workload=Workload.ONEDRIVE, job_id=job.id,
+                                       policy_id=created.policy.id)
+    with pytest.raises(GraphNotFound):
+        bulk_jobs.get_bulk_addition_job(graph, workload=Workload.ONEDRIVE, job_id=job.id)

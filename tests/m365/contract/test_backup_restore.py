@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -28,8 +29,7 @@ pytestmark = pytest.mark.usefixtures("backup_enabled")
 
 
 def tenant_now(control, tenant) -> datetime:
-    return datetime.fromisoformat(
-        control.get(f"/tenants/{tenant.id}/clock").json()["now"].replace("Z", "+00:00"))
+    return control.now(tenant.id)
 
 
 @pytest.fixture
@@ -56,8 +56,9 @@ def test_restore_points_list_and_search_in_chunks(control, graph, tenant, protec
     assert 0 < len(early) < len(points)
 
     before = graph.stats.requests
+    unknown = str(uuid.uuid4())
     found = restore_points.search_restore_points(
-        graph, protection_unit_ids=[u.id for u in protected_mailboxes] + ["unknown-unit"],
+        graph, protection_unit_ids=[u.id for u in protected_mailboxes] + [unknown],
         start=now - timedelta(days=1), end=now, preference=RestorePointPreference.LATEST,
         chunk_size=4)
     assert graph.stats.requests - before == 2  # 7 unit ids in chunks of 4
@@ -66,7 +67,7 @@ def test_restore_points_list_and_search_in_chunks(control, graph, tenant, protec
         u.id for u in protected_mailboxes}
     latest = max(points, key=lambda p: p.protection_at)
     assert latest.id in {p.id for p in found.restore_points}
-    assert "unknown-unit" in found.no_result_unit_ids or found.no_result_unit_ids == ()
+    assert unknown in found.no_result_unit_ids
 
 
 def test_invalid_search_range(graph, protected_mailboxes):
@@ -156,7 +157,7 @@ def test_mixed_destination_types_are_refused(control, graph, tenant, protected_m
 def test_failed_restores_are_reported(control, graph, tenant, protected_mailboxes):
     points = latest_points(control, graph, tenant, protected_mailboxes)
     failing = protected_mailboxes[0].id
-    control.put(f"/tenants/{tenant.id}/faults", json={"restoreFailureUnitIds": [failing]})
+    control.set_faults(tenant.id, restore_failure_unit_ids=[failing])
     only_failing = restore_sessions.create_restore_session(
         graph, workload=Workload.EXCHANGE, restore_point_ids=[points[failing]],
         destination_type=DestinationType.NEW)

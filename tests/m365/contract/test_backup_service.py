@@ -17,8 +17,7 @@ from m365.errors import ErrorCode, GraphBadRequest, GraphForbidden
 
 
 def tenant_now(control, tenant) -> datetime:
-    return datetime.fromisoformat(
-        control.get(f"/tenants/{tenant.id}/clock").json()["now"].replace("Z", "+00:00"))
+    return control.now(tenant.id)
 
 
 def test_controller_lifecycle(graph, delegated_graph, settings):
@@ -64,9 +63,8 @@ def test_inactive_app_deactivate_is_a_no_op_and_delete_unregisters(graph, delega
 
 
 def test_hand_over_from_another_controller(control, graph, delegated_graph, tenant):
-    control.post(f"/tenants/{tenant.id}/controller",
-                 json={"appId": "0a0b0c0d-0000-0000-0000-000000000001",
-                       "displayName": "Microsoft 365 admin center"}).raise_for_status()
+    control.set_controller(tenant.id, app_id="0a0b0c0d-0000-0000-0000-000000000001",
+                           display_name="Microsoft 365 admin center")
     assert service.get_service_status(graph).status is BackupServiceStatus.ENABLED
     app = service.create_service_app(graph)
     with pytest.raises((GraphBadRequest, GraphForbidden)):  # a date 7-30 days ahead is needed
@@ -77,7 +75,7 @@ def test_hand_over_from_another_controller(control, graph, delegated_graph, tena
     assert abs((pending.effective_at - when).total_seconds()) < 1
     with pytest.raises(GraphForbidden):  # another change is already pending
         service.activate_service_app(delegated_graph, app.id, effective_at=when)
-    control.post(f"/tenants/{tenant.id}/clock", json={"advanceSeconds": 9 * 86400})
+    control.advance_clock(9 * 86400, tenant.id)
     assert service.get_service_app(graph, app.id).status is ServiceAppStatus.ACTIVE
 
 
@@ -92,7 +90,7 @@ def test_deleting_the_active_controller_starts_the_grace_period(
     assert status.grace_period_until is not None
     assert status.grace_period_until - deleted_at == pytest.approx(timedelta(days=7),
                                                                    abs=timedelta(minutes=1))
-    control.post(f"/tenants/{tenant.id}/clock", json={"advanceSeconds": 8 * 86400})
+    control.advance_clock(8 * 86400, tenant.id)
     later = service.get_service_status(graph)
     assert later.status is not BackupServiceStatus.ENABLED
     assert later.disable_reason in (DisableReason.CONTROLLER_SERVICE_APP_DELETED, None)

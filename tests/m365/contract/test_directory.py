@@ -7,10 +7,18 @@ import math
 
 import pytest
 
+from m365.auth import AppTokenProvider
 from m365.directory import applications, groups, sites, users
 from m365.errors import ErrorCode, GraphForbidden, GraphNotFound
 from m365.graph import GraphClient
-from tests.m365.contract.conftest import GRAPH, ROLES
+from tests.m365.contract.conftest import (
+    GRAPH,
+    ROLES,
+    admin_consent,
+    login,
+    make_settings,
+    register_app,
+)
 
 
 def test_organization(graph, tenant):
@@ -21,15 +29,15 @@ def test_organization(graph, tenant):
 
 
 def test_users_stream_page_by_page(control, graph, tenant):
-    control.put(f"/tenants/{tenant.id}/faults", json={"pageSize": {"users": 7}})
+    control.set_faults(tenant.id, page_size={"users": 7})
     before = graph.stats.requests
     pages = list(graph.iter_pages("/users", {"$select": "id"}))
-    assert len(pages) == math.ceil(tenant.users / 7)
+    assert len(pages) == math.ceil(tenant.info.users / 7)
     assert all(len(page.items) <= 7 for page in pages)
     everyone = list(users.iter_users(graph, page_size=5))
-    assert len(everyone) == tenant.users
-    assert len({u.id for u in everyone}) == tenant.users
-    assert graph.stats.requests - before == len(pages) + math.ceil(tenant.users / 5)
+    assert len(everyone) == tenant.info.users
+    assert len({u.id for u in everyone}) == tenant.info.users
+    assert graph.stats.requests - before == len(pages) + math.ceil(tenant.info.users / 5)
     admin = next(u for u in everyone if u.user_principal_name.startswith("admin@"))
     assert admin.account_enabled is True and admin.display_name
 
@@ -42,7 +50,7 @@ def test_disabled_users_filter_and_shared_mailboxes(graph, tenant):
 
 
 def test_user_by_id_and_upn_and_unknown(graph, tenant):
-    upn, _ = tenant.login("user")
+    upn, _ = login(tenant, "user")
     by_upn = users.get_user(graph, upn)
     assert users.get_user(graph, by_upn.id) == by_upn
     with pytest.raises(GraphNotFound) as caught:
@@ -65,13 +73,13 @@ def test_user_drive_present_or_absent(graph):
 
 
 def test_directory_roles_of_admins(graph, tenant):
-    admin_upn, _ = tenant.login("admin")
+    admin_upn, _ = login(tenant, "admin")
     roles = {r.role_template_id for r in users.iter_user_directory_roles(graph, admin_upn)}
     assert users.GLOBAL_ADMINISTRATOR in roles
-    backup_upn, _ = tenant.login("backup.admin")
+    backup_upn, _ = login(tenant, "backup.admin")
     roles = {r.role_template_id for r in users.iter_user_directory_roles(graph, backup_upn)}
     assert users.BACKUP_ADMINISTRATOR in roles
-    plain_upn, _ = tenant.login("user")
+    plain_upn, _ = login(tenant, "user")
     assert list(users.iter_user_directory_roles(graph, plain_upn)) == []
     listed = {r.role_template_id: r for r in users.iter_directory_roles(graph)}
     members = users.iter_directory_role_members(graph, listed[users.GLOBAL_ADMINISTRATOR].id)
@@ -117,25 +125,45 @@ def test_service_principal_roles_and_grants(graph, settings):
 
 def test_revoked_permission_gives_authorization_request_denied(
         control, settings, tenant, app_tokens, sleeps):
-    control.post(f"/tenants/{tenant.id}/grants/revoke",
-                 json={"appId": settings.client_id, "permission": "User.Read.All"})
-    control.post(f"/tenants/{tenant.id}/grants/revoke",
-                 json={"appId": settings.client_id, "permission": "Directory.Read.All"})
+    control.revoke_grant(tenant.id, app_id=settings.client_id, permission="User.Read.All")
+    control.revoke_grant(tenant.id, app_id=settings.client_id, permission="Directory.Read.All")
     app_tokens.forget(tenant.id)  # the cached token still carries the old roles
     assert "User.Read.All" not in app_tokens.granted_roles(tenant.id)
     with GraphClient(settings, tenant.id, app_tokens.source(tenant.id), sleep=sleeps) as graph:
         with pytest.raises(GraphForbidden) as caught:
             list(users.iter_users(graph))
         assert caught.value.has_code(ErrorCode.AUTHORIZATION_REQUEST_DENIED)
-        assert not caught.value.transient
-        granted = applications.granted_permissions(graph, settings.client_id)
-        assert "User.Read.All" in granted.missing_application(GRAPH, {"User.Read.All"})
+        assert not caught.value.transient and caught.value.request_id
+        # Groups and sites still work: only what was revoked is refused.
+        assert list(groups.iter_groups(graph))
 
 
-def test_graph_delete_of_an_app_role_assignment(settings, tenant, graph):
+def test_app_role_assignment_delete_needs_its_own_permission(
+        emulator, control, new_tenant, app_tokens, sleeps):
+    """Our app (least privilege) is refused; an app holding AppRoleAssignment.ReadWrite.All
+    removes a grant, as an admin tool would."""
+    admin_app = register_app(control, roles={**ROLES, "AppRoleAssignment.ReadWrite.All":
+                                             "06b708a9-e830-4db3-a914-8e69da51d44f"})
+    admin_settings = make_settings(emulator, admin_app)
+    created = new_tenant()
+    answer = admin_consent(emulator, admin_settings, created)
+    assert answer.get("admin_consent") == "True", answer
+    tokens = AppTokenProvider(admin_settings)
+    with GraphClient(admin_settings, created.id, tokens.source(created.id),
+                     sleep=sleeps) as graph:
+        mine = applications.find_service_principal(graph, admin_settings.client_id)
+        reports = next(a for a in applications.iter_app_role_assignments(graph, mine.id)
+                       if a.app_role_id == ROLES["Reports.Read.All"])
+        applications.delete_app_role_assignment(graph, mine.id, reports.id)
+        remaining = {a.id for a in applications.iter_app_role_assignments(graph, mine.id)}
+        assert reports.id not in remaining
+        with pytest.raises(GraphNotFound):
+            applications.delete_app_role_assignment(graph, mine.id, reports.id)
+
+
+def test_least_privileged_app_cannot_delete_grants(settings, graph):
     mine = applications.find_service_principal(graph, settings.client_id)
-    reports = next(a for a in applications.iter_app_role_assignments(graph, mine.id)
-                   if a.app_role_id == ROLES["Reports.Read.All"])
-    applications.delete_app_role_assignment(graph, mine.id, reports.id)
-    remaining = {a.id for a in applications.iter_app_role_assignments(graph, mine.id)}
-    assert reports.id not in remaining
+    assignment = next(applications.iter_app_role_assignments(graph, mine.id))
+    with pytest.raises(GraphForbidden) as caught:
+        applications.delete_app_role_assignment(graph, mine.id, assignment.id)
+    assert caught.value.has_code(ErrorCode.AUTHORIZATION_REQUEST_DENIED)

@@ -15,7 +15,7 @@ from m365.identity import (
     resolve_tenant_id,
 )
 from m365.tls import requests_session
-from tests.m365.contract.conftest import admin_consent, sign_in_delegated
+from tests.m365.contract.conftest import admin_consent, login, sign_in_delegated
 
 
 def test_discovery_and_tenant_resolution(emulator, settings, new_tenant):
@@ -97,13 +97,13 @@ def test_wrong_secret_is_not_consent(emulator, settings, tenant):
 
 
 def test_token_endpoint_failure_is_transient(control, settings, tenant):
-    control.put(f"/tenants/{tenant.id}/faults", json={"tokenEndpointFailure": True})
+    control.set_faults(tenant.id, token_endpoint_failure=True)
     try:
         with pytest.raises(TokenEndpointError) as caught:
             AppTokenProvider(settings).access_token(tenant.id)
         assert caught.value.transient
     finally:
-        control.delete(f"/tenants/{tenant.id}/faults")
+        control.clear_faults(tenant.id)
 
 
 def test_delegated_refresh_rotates_and_hands_back_the_new_token(delegated):
@@ -119,8 +119,11 @@ def test_delegated_refresh_rotates_and_hands_back_the_new_token(delegated):
 def test_refresh_after_password_reset_or_disable_is_invalid_grant(
         emulator, control, settings, tenant, event):
     answer = sign_in_delegated(emulator, settings, tenant, who="admin")
-    upn, _ = tenant.login("admin")
-    control.post(f"/tenants/{tenant.id}/users/{upn}/{event}").raise_for_status()
+    upn, _ = login(tenant, "admin")
+    if event == "password-reset":
+        control.reset_password(tenant.id, upn)
+    else:
+        control.disable_user(tenant.id, upn)
     with pytest.raises(InvalidGrant) as caught:
         redeem_refresh_token(settings, tenant.id, answer["refresh_token"])
     assert caught.value.error == "invalid_grant" and not caught.value.transient

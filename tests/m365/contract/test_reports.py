@@ -36,13 +36,10 @@ def test_mailbox_report_carries_recipient_type(graph):
 
 
 def test_report_by_date_and_growth_with_the_clock(control, graph, tenant):
-    today = control.get(f"/tenants/{tenant.id}/clock").json()["now"][:10]
-    from datetime import date
-
-    day = date.fromisoformat(today) - timedelta(days=1)
+    day = control.now(tenant.id).date() - timedelta(days=1)
     before = {r.site_id: r.storage_used_bytes
               for r in reports.iter_sharepoint_site_usage(graph, day=day)}
-    control.post(f"/tenants/{tenant.id}/clock", json={"advanceSeconds": 10 * 86400})
+    control.advance_clock(10 * 86400, tenant.id)
     after = {r.site_id: r.storage_used_bytes
              for r in reports.iter_sharepoint_site_usage(graph, period="D7")}
     assert sum(after.values()) > sum(before.values())
@@ -57,8 +54,7 @@ def test_report_download_is_fetched_without_the_token(graph, emulator):
 
 
 def test_reports_need_reports_read_all(control, settings, tenant, app_tokens, sleeps):
-    control.post(f"/tenants/{tenant.id}/grants/revoke",
-                 json={"appId": settings.client_id, "permission": "Reports.Read.All"})
+    control.revoke_grant(tenant.id, app_id=settings.client_id, permission="Reports.Read.All")
     app_tokens.forget(tenant.id)
     with GraphClient(settings, tenant.id, app_tokens.source(tenant.id), sleep=sleeps) as graph, \
             pytest.raises(GraphForbidden):
