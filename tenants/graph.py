@@ -104,12 +104,8 @@ def app_graph(
 def store_rotated_refresh_token(profile_id: int, refresh_token: str) -> None:
     """Persist a rotated refresh token at once (encrypted), outside any caller transaction's
     fate: Microsoft has already invalidated the previous one."""
-    profile = AppProfile(pk=profile_id, refresh_token=refresh_token)
-    AppProfile.objects.filter(pk=profile_id).update(
-        refresh_token=AppProfile._meta.get_field("refresh_token").get_prep_value(
-            profile.refresh_token
-        )
-    )
+    # update() runs the field's get_prep_value, which encrypts.
+    AppProfile.objects.filter(pk=profile_id).update(refresh_token=refresh_token)
 
 
 @contextmanager

@@ -223,8 +223,11 @@ def test_losing_the_global_administrator_role_does_not_invalidate(client, portal
     portal_m365.emulator.control.set_roles(emulated.id, emulated.admin.user_principal_name, [])
     profile = app_profile_verify(by=Principal.system(), profile=profile)
     assert profile.status == AppProfileStatus.ACTIVE
-    # And the delegated token was rotated and kept working.
-    assert profile.refresh_token
+    # Each verification rotates the delegated token; the stored rotated one keeps working.
+    first = AppProfile.objects.get(pk=profile.pk).refresh_token
+    profile = app_profile_verify(by=Principal.system(), profile=profile)
+    assert profile.status == AppProfileStatus.ACTIVE
+    assert AppProfile.objects.get(pk=profile.pk).refresh_token != first
 
 
 def test_a_manifest_update_requires_reauthorization(client, portal_m365, onboarded, monkeypatch):
@@ -252,3 +255,56 @@ def test_a_manifest_update_requires_reauthorization(client, portal_m365, onboard
     profile.refresh_from_db()
     assert profile.status == AppProfileStatus.ACTIVE
     assert profile.manifest_version == date(2099, 1, 1)
+
+
+FIRST_PARTY_ADMIN_CENTER = "0c52cd27-4e43-4a1f-8a8e-55d51bd5b4a4"
+
+
+def test_hand_over_from_an_existing_controller_then_enablement(
+    client, portal_m365, onboarded, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from backups.services.backup_service import backup_service_sync
+
+    emulated, tenant = onboarded()
+    portal_m365.emulator.control.set_controller(
+        emulated.id, app_id=FIRST_PARTY_ADMIN_CENTER, display_name="Microsoft 365 admin center"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        done, _ = journey(client, portal_m365, tenant, emulated.admin)
+    assert done.status_code == 200
+
+    service = BackupService.objects.get(tenant=tenant)
+    assert service.service_app_status == ServiceAppStatus.PENDING_ACTIVE
+    assert service.enabled_at is None  # the MSP is not billed while the old controller rules
+    days_ahead = (service.service_app_effective_at - timezone.now()) / timedelta(days=1)
+    assert 7 <= days_ahead <= 8
+
+    portal_m365.emulator.control.advance_clock(8 * 86400, emulated.id)
+    service = backup_service_sync(by=Principal.system(), tenant=tenant)
+    assert service.service_app_status == ServiceAppStatus.ACTIVE
+    assert service.status == BackupServiceStatus.ENABLED
+    assert service.enabled_at is not None
+
+
+def test_offboarding_unregisters_and_shows_how_long_the_msp_pays(
+    client, portal_m365, onboarded, django_capture_on_commit_callbacks, api, msp_admin
+):
+    emulated, tenant = onboarded()
+    with django_capture_on_commit_callbacks(execute=True):
+        journey(client, portal_m365, tenant, emulated.admin)
+    service = BackupService.objects.get(tenant=tenant)
+    answer = api.as_user(msp_admin).post(f"/api/v1/backup-services/{service.pk}/offboard/")
+    assert answer.status_code == 200, answer.content
+    body = answer.json()
+    assert 36 <= body["billed_days_remaining"] <= 37  # 7-day grace plus up to 30 days
+    service.refresh_from_db()
+    assert service.grace_period_ends_at and service.billing_ends_at > service.grace_period_ends_at
+    tenant.refresh_from_db()
+    assert tenant.status == TenantStatus.OFFBOARDED
+    # Offboarding twice changes nothing.
+    again = api.post(f"/api/v1/backup-services/{service.pk}/offboard/")
+    assert again.status_code == 200 and again.json()["billing_ends_at"] == body["billing_ends_at"]
