@@ -150,6 +150,11 @@ class AppProfileAdmin(admin.ModelAdmin):
                 | Q(action__startswith="backup_service.")
             )[:50],
             "link_form": ConsentLinkForm(),
+            # Every field is read-only: the actions below replace the save buttons.
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+            "show_delete": False,
             "backup_service": getattr(profile.tenant, "backup_service", None),
         }
         return super().change_view(request, object_id, form_url, extra_context)
@@ -177,11 +182,11 @@ class AppProfileAdmin(admin.ModelAdmin):
         messages.success(
             request,
             format_html(
-                "Consent link created{} ({}; works once, until {:%d %b %Y %H:%M} UTC): "
+                "Consent link created{} ({}; works once, until {} UTC): "
                 '<a href="{}" data-testid="consent-link">{}</a>',
                 sent,
                 link.request.get_purpose_display().lower(),
-                link.request.expires_at,
+                f"{link.request.expires_at:%d %b %Y %H:%M}",
                 link.url,
                 link.url,
             ),
