@@ -10,39 +10,13 @@ from backups.models import BackupService
 from tenants.choices import AppProfileStatus, ConsentFailure, GrantStatus, TenantStatus
 from tenants.models import AppProfile, ConsentRequest, PermissionGrant
 from tenants.principals import Principal
-from tenants.services.onboarding import consent_request_create, tenant_onboard
-from tests.fixtures.portal_m365 import path_of
+from tenants.services.onboarding import consent_request_create
+from tests.fixtures.portal_m365 import consent_journey, path_of
 
 pytestmark = pytest.mark.django_db
 
 
-def journey(client, portal_m365, tenant, user, *, sign_in="accept", consent="accept"):
-    """Follow a consent link through Microsoft and back; returns the final portal answer."""
-    link = consent_request_create(by=Principal.system(), tenant=tenant)
-    start = client.get(path_of(link.url))
-    assert start.status_code == 200
-    to_microsoft = client.post(path_of(link.url))
-    assert to_microsoft.status_code == 302, to_microsoft.content[:500]
-    signed_in = portal_m365.on_pages(to_microsoft["Location"], user, sign_in)
-    assert signed_in.location, signed_in.html[:1500]
-    after_sign_in = client.get(path_of(signed_in.location))
-    assert after_sign_in.status_code == 302
-    location = after_sign_in["Location"]
-    if "adminconsent" in location:
-        consented = portal_m365.on_pages(location, user, consent)
-        assert consented.location, consented.html[:1500]
-        location = path_of(consented.location)
-    return client.get(location, follow=True), link.request
-
-
-@pytest.fixture
-def onboarded(portal_m365, emulated_tenant):
-    def make(**options):
-        emulated = emulated_tenant(**options)
-        tenant = tenant_onboard(by=Principal.system(), name="Contoso", domain=emulated.domain)
-        return emulated, tenant
-
-    return make
+journey = consent_journey
 
 
 def test_onboarding_from_a_domain_through_consent_to_an_enabled_service(
