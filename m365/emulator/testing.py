@@ -448,8 +448,10 @@ def _result(response: httpx.Response) -> FlowResult:
                       response.text if "html" in response.headers.get("content-type", "") else "")
 
 
-def _browser_flow(emulator: RunningEmulator, url: str, user: DirectoryUser | tuple[str, str],
-                  decision: str) -> FlowResult:
+def browser_flow(emulator: RunningEmulator, url: str, user: DirectoryUser | tuple[str, str],
+                 decision: str = "accept") -> FlowResult:
+    """Open `url` (an authorize or admin-consent URL, absolute or relative), sign in as
+    `user`, answer the consent page with `decision` if one is shown; return where it led."""
     username, password = (user.user_principal_name, user.password) \
         if isinstance(user, DirectoryUser) else user
     with emulator.http(follow_redirects=False) as http:
@@ -475,7 +477,7 @@ def admin_consent(emulator: RunningEmulator, tenant: str, app_id: str, redirect_
     if not legacy:
         query["scope"] = "https://graph.microsoft.com/.default"
     path = f"/{tenant}/adminconsent" if legacy else f"/{tenant}/v2.0/adminconsent"
-    return _browser_flow(emulator, f"{path}?{urlencode(query)}", user, decision)
+    return browser_flow(emulator, f"{path}?{urlencode(query)}", user, decision)
 
 
 @dataclass(frozen=True)
@@ -508,7 +510,7 @@ def authorize(emulator: RunningEmulator, tenant: str, app_id: str, redirect_uri:
         query["prompt"] = prompt
     if pkce:
         query.update(code_challenge=pkce.challenge, code_challenge_method="S256")
-    return _browser_flow(emulator, f"/{tenant}/oauth2/v2.0/authorize?{urlencode(query)}", user,
+    return browser_flow(emulator, f"/{tenant}/oauth2/v2.0/authorize?{urlencode(query)}", user,
                          decision)
 
 

@@ -11,6 +11,7 @@ from m365.emulator.testing import (
     Pkce,
     admin_consent,
     authorize,
+    browser_flow,
     client_credentials_token,
     redeem_code,
     refresh,
@@ -356,7 +357,7 @@ def test_msal_gets_an_app_token(emulator, emulated_tenant):
 
 
 def test_msal_redeems_a_code_and_refreshes(emulator, emulated_tenant):
-    tenant = emulated_tenant()
+    tenant = emulated_tenant(consent=True)
     session = requests.Session()
     session.verify = emulator.ca_path
     session.trust_env = False
@@ -366,27 +367,13 @@ def test_msal_redeems_a_code_and_refreshes(emulator, emulated_tenant):
         http_client=session)
     scopes = ["https://graph.microsoft.com/BackupRestore-Control.ReadWrite.All"]
     flow = app.initiate_auth_code_flow(scopes, redirect_uri=TEST_APP.redirect_uri)
-    from urllib.parse import parse_qs, urlsplit
-
-    query = {k: v[0] for k, v in parse_qs(urlsplit(flow["auth_uri"]).query).items()}
-    assert query["code_challenge_method"] == "S256"
-    result_flow = authorize(emulator, tenant.id, TEST_APP.app_id, TEST_APP.redirect_uri,
-                            tenant.admin, scope=query["scope"], state=query["state"],
-                            nonce=query.get("nonce"))
-    # msal's own PKCE challenge is in its flow; drive the same query through the pages.
-    with emulator.http(follow_redirects=False) as http:
-        page = http.get(flow["auth_uri"].replace(emulator.base_url, ""))
-        assert page.status_code == 200
-    assert "code" in result_flow.params
-    from m365.emulator.testing import _browser_flow
-
-    redirect = _browser_flow(emulator, flow["auth_uri"].replace(emulator.base_url, ""),
-                             tenant.admin, "accept")
+    assert "code_challenge=" in flow["auth_uri"]  # msal uses PKCE
+    redirect = browser_flow(emulator, flow["auth_uri"], tenant.admin)
     result = app.acquire_token_by_auth_code_flow(flow, redirect.params)
     assert "access_token" in result, result
     assert result["id_token_claims"]["tid"] == tenant.id
-    accounts = app.get_accounts()
-    assert accounts
-    refreshed = app.acquire_token_silent_with_error(scopes, account=accounts[0],
+    assert _claims(result["access_token"])["scp"] == "BackupRestore-Control.ReadWrite.All"
+    [account] = app.get_accounts()
+    refreshed = app.acquire_token_silent_with_error(scopes, account=account,
                                                     force_refresh=True)
     assert "access_token" in refreshed, refreshed
