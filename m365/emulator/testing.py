@@ -308,8 +308,10 @@ class RunningEmulator:
     """An emulator subprocess on a fixed state directory (and, after start, a fixed port)."""
 
     def __init__(self, state_dir: Path, port: int = 0, tenants_file: Path | None = None,
-                 startup_timeout: float = 30.0) -> None:
+                 startup_timeout: float = 30.0, durations: dict[str, float] | None = None
+                 ) -> None:
         self.state_dir = state_dir
+        self.durations = dict(durations or {})
         self.port = port
         self.tenants_file = tenants_file
         self.startup_timeout = startup_timeout
@@ -325,6 +327,8 @@ class RunningEmulator:
                    "--state-dir", str(self.state_dir)]
         if self.tenants_file:
             command += ["--tenants-file", str(self.tenants_file)]
+        for name, seconds in self.durations.items():
+            command += ["--duration", f"{name}={seconds}"]
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(
             [str(PROJECT_ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
         ), "PYTHONUNBUFFERED": "1"}
@@ -391,12 +395,16 @@ class RunningEmulator:
 
 @contextmanager
 def run_emulator(state_dir: str | Path | None = None, port: int = 0, *,
-                 tenants_file: str | Path | None = None) -> Iterator[RunningEmulator]:
-    """Start the emulator as a subprocess, wait until it answers, stop it on exit."""
+                 tenants_file: str | Path | None = None,
+                 durations: dict[str, float] | None = None) -> Iterator[RunningEmulator]:
+    """Start the emulator as a subprocess, wait until it answers, stop it on exit.
+
+    `durations` overrides simulated durations (world.Durations field names, in seconds)."""
     temporary = tempfile.TemporaryDirectory(prefix="m365-emulator-") if state_dir is None \
         else None
     directory = Path(temporary.name if temporary else state_dir)
-    emulator = RunningEmulator(directory, port, Path(tenants_file) if tenants_file else None)
+    emulator = RunningEmulator(directory, port, Path(tenants_file) if tenants_file else None,
+                               durations=durations)
     emulator.start()
     try:
         yield emulator

@@ -192,3 +192,20 @@ def test_tenants_file_is_loaded_at_start(tmp_path):
             with pytest.raises(httpx.HTTPError):
                 httpx.get(f"{emu.base_url}/_emulator/health", timeout=5)
             assert insecure.get(f"{emu.base_url}/_emulator/health").status_code == 200
+
+
+def test_durations_can_be_configured(tmp_path):
+    with run_emulator(state_dir=tmp_path / "fast", durations={"unit_protect": 5}) as emu:
+        register_app(emu.control)
+        info = emu.control.create_tenant(domain=_domain(), seed=4, users=12)
+        emu.control.set_controller(info.id, app_id=TEST_APP.app_id)
+        token = emu.control.mint_token(info.id, app_id=TEST_APP.app_id, roles=[
+            "BackupRestore-Configuration.ReadWrite.All"])
+        with emu.http(headers={"Authorization": f"Bearer {token}"}) as graph:
+            policy = graph.post(f"/v1.0{ROOT}/exchangeProtectionPolicies", json={
+                "displayName": "p", "mailboxProtectionUnits": [{
+                    "directoryObjectId": info.admin.id}]}).json()
+            graph.post(f"/v1.0{ROOT}/protectionPolicies/{policy['id']}/activate")
+            emu.control.advance_clock(5, info.id)
+            shown = graph.get(f"/v1.0{ROOT}/protectionPolicies/{policy['id']}").json()
+            assert shown["status"] == "active"
