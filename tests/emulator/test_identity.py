@@ -377,3 +377,28 @@ def test_msal_redeems_a_code_and_refreshes(emulator, emulated_tenant):
     refreshed = app.acquire_token_silent_with_error(scopes, account=account,
                                                     force_refresh=True)
     assert "access_token" in refreshed, refreshed
+
+
+def test_organizations_flow_validates_like_social_auth(emulator, emulated_tenant):
+    """Sign in through /organizations and validate the id_token the way social-core 7 does:
+    discovery and JWKS with ?appid=, the `{tenantid}` issuer template, the key's issuer."""
+    tenant = emulated_tenant(consent=True)
+    pkce = Pkce.new()
+    flow = authorize(emulator, "organizations", TEST_APP.app_id, TEST_APP.redirect_uri,
+                     tenant.backup_admin, pkce=pkce,
+                     scope="openid profile offline_access "
+                           "https://graph.microsoft.com/BackupRestore-Control.ReadWrite.All")
+    tokens = redeem_code(emulator, "organizations", TEST_APP.app_id, TEST_APP.secret,
+                         TEST_APP.redirect_uri, flow.params["code"], pkce).json()
+    appid = f"?appid={TEST_APP.app_id}"
+    with emulator.http() as http:
+        doc = http.get(f"/organizations/v2.0/.well-known/openid-configuration{appid}").json()
+        keys = http.get(f"/organizations/discovery/v2.0/keys{appid}").json()["keys"]
+    claims = jwt.decode(tokens["id_token"], options={"verify_signature": False})
+    issuer = doc["issuer"].replace("{tenantid}", claims["tid"])
+    key = next(k for k in keys if k["kid"] == jwt.get_unverified_header(tokens["id_token"])["kid"])
+    assert key["issuer"].replace("{tenantid}", claims["tid"]) == claims["iss"] == issuer
+    verified = jwt.decode(tokens["id_token"], jwt.PyJWK(key).key, algorithms=["RS256"],
+                          audience=TEST_APP.app_id, issuer=issuer)
+    assert verified["tid"] == tenant.id
+    assert verified["preferred_username"] == tenant.backup_admin.user_principal_name
