@@ -10,6 +10,8 @@ from .core import access
 
 ORGANIZATION = access("Organization.Read.All", "Directory.Read.All",
                       "Organization.ReadWrite.All", "Directory.ReadWrite.All", "User.Read")
+ME = access("User.Read", "User.ReadWrite", "User.ReadBasic.All", "User.Read.All",
+            "Directory.Read.All", app=False)
 USERS = access("User.Read.All", "User.ReadWrite.All", "Directory.Read.All",
                "Directory.ReadWrite.All", "User.ReadBasic.All")
 MEMBER_OF = access("User.Read.All", "GroupMember.Read.All", "Group.Read.All",
@@ -38,4 +40,7 @@ BACKUP_CONFIG_READ = access("BackupRestore-Configuration.Read.All",
                             "BackupRestore-Configuration.ReadWrite.All")
 BACKUP_CONFIG_WRITE = access("BackupRestore-Configuration.ReadWrite.All")
 BACKUP_RESTORE = access("BackupRestore-Restore.ReadWrite.All")
+# Reads also take Restore.Read.All, which the reference says exists (without its id).
+BACKUP_RESTORE_READ = access("BackupRestore-Restore.Read.All",
+                             "BackupRestore-Restore.ReadWrite.All")
 BACKUP_SEARCH = access("BackupRestore-Search.Read.All")
