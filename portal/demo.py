@@ -28,7 +28,7 @@ from m365.emulator.testing import (
     EmulatorControl,
     EmulatorControlError,
     TenantInfo,
-    _browser_flow,
+    browser_flow,
     run_emulator,
 )
 from tenants.manifest import required_resource_access
@@ -41,7 +41,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class Emulator:
-    """What `_browser_flow` needs of a running emulator."""
+    """What `browser_flow` needs of a running emulator."""
 
     base_url: str
     ca_path: Path
@@ -130,7 +130,7 @@ def consent_as(emulator: Emulator, tenant: Tenant, admin: DirectoryUser) -> bool
     location = to_microsoft["Location"]
     for _ in range(3):
         if location.startswith(emulator.base_url):
-            flow = _browser_flow(emulator, location, admin, "accept")
+            flow = browser_flow(emulator, location, admin, "accept")
             if not flow.location:
                 logger.warning("consent for %s stopped on a page: %s", tenant, flow.html[:300])
                 return False
