@@ -58,15 +58,21 @@ def _durations(parser: argparse.ArgumentParser, overrides: list[str]) -> Duratio
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m m365.emulator",
-                                     description="A local Microsoft 365 over HTTPS.")
+    parser = argparse.ArgumentParser(
+        prog="python -m m365.emulator", description="A local Microsoft 365 over HTTPS."
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765, help="0 picks a free port")
     parser.add_argument("--state-dir", default="var/emulator", type=Path)
     parser.add_argument("--tenants-file", type=Path)
-    parser.add_argument("--duration", action="append", default=[], metavar="NAME=SECONDS",
-                        help="override a simulated duration, e.g. unit_protect=5 (repeatable; "
-                             f"names: {', '.join(f.name for f in fields(Durations))})")
+    parser.add_argument(
+        "--duration",
+        action="append",
+        default=[],
+        metavar="NAME=SECONDS",
+        help="override a simulated duration, e.g. unit_protect=5 (repeatable; "
+        f"names: {', '.join(f.name for f in fields(Durations))})",
+    )
     args = parser.parse_args(argv)
     durations = _durations(parser, args.duration)
 

@@ -32,8 +32,7 @@ def iso(ts: float | None) -> str | None:
     if ts is None:
         return None
     day, second = divmod(int(ts // 1), 86400)
-    return (f"{_date_of_day(day)}T{second // 3600:02d}:{second % 3600 // 60:02d}:"
-            f"{second % 60:02d}Z")
+    return f"{_date_of_day(day)}T{second // 3600:02d}:{second % 3600 // 60:02d}:{second % 60:02d}Z"
 
 
 def iso_date(ts: float) -> str:

@@ -64,8 +64,12 @@ class Keys:
             token,
             self.signing_key.public_key(),
             algorithms=["RS256"],
-            options={"verify_exp": False, "verify_nbf": False, "verify_aud": False,
-                     "verify_iat": False},
+            options={
+                "verify_exp": False,
+                "verify_nbf": False,
+                "verify_aud": False,
+                "verify_iat": False,
+            },
         )
 
     def seal(self, payload: dict[str, Any]) -> str:

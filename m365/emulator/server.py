@@ -42,9 +42,16 @@ class EmulatorApp:
         except Exception:  # never an HTML 500
             traceback.print_exc(file=sys.stderr)
             response = Response(
-                json.dumps({"error": {"code": "generalException",
-                                      "message": "An unexpected error occurred."}}),
-                status=500, content_type="application/json",
+                json.dumps(
+                    {
+                        "error": {
+                            "code": "generalException",
+                            "message": "An unexpected error occurred.",
+                        }
+                    }
+                ),
+                status=500,
+                content_type="application/json",
             )
         return response(environ, start_response)
 
@@ -56,10 +63,12 @@ class EmulatorApp:
             return reports.download(self.world, request)
         for version in _GRAPH_VERSIONS:
             if path == f"/{version}" or path.startswith(f"/{version}/"):
-                return self.graph.handle(request, version, path[len(version) + 1:])
+                return self.graph.handle(request, version, path[len(version) + 1 :])
         if path == "/":
-            return Response(json.dumps({"emulator": "Microsoft 365", "control": "/_emulator/"}),
-                            content_type="application/json")
+            return Response(
+                json.dumps({"emulator": "Microsoft 365", "control": "/_emulator/"}),
+                content_type="application/json",
+            )
         return self.identity.handle(request)
 
 

@@ -12,8 +12,9 @@ from m365.emulator.generator import TenantData
 from m365.emulator.graph.filters import compile_filter
 from m365.emulator.ids import IndexedIds
 
-TENANT = TenantData(tenant_id="7c1d3f0e-0000-4000-8000-000000000001", domain="prop.example.com",
-                    seed=77, users=5000)
+TENANT = TenantData(
+    tenant_id="7c1d3f0e-0000-4000-8000-000000000001", domain="prop.example.com", seed=77, users=5000
+)
 
 
 @given(st.integers(min_value=0, max_value=2**40))
@@ -47,17 +48,25 @@ def test_sites_are_found_by_id_and_url(data):
 
 
 def test_same_seed_same_content_other_tenant_other_ids():
-    other = TenantData(tenant_id="7c1d3f0e-0000-4000-8000-000000000002",
-                       domain="prop.example.com", seed=77, users=5000)
+    other = TenantData(
+        tenant_id="7c1d3f0e-0000-4000-8000-000000000002",
+        domain="prop.example.com",
+        seed=77,
+        users=5000,
+    )
     for index in (0, 4, 999, 4999):
         mine, theirs = TENANT.user(index), other.user(index)
         assert mine.display_name == theirs.display_name and mine.id != theirs.id
         assert TENANT.mailbox_bytes(index, 3) == other.mailbox_bytes(index, 3)
 
 
-@given(st.integers(-10**6, 10**6), st.integers(-10**6, 10**6),
-       st.sampled_from(["eq", "ne", "gt", "ge", "lt", "le"]))
+@given(
+    st.integers(-(10**6), 10**6),
+    st.integers(-(10**6), 10**6),
+    st.sampled_from(["eq", "ne", "gt", "ge", "lt", "le"]),
+)
 def test_filter_comparisons_match_python(a, b, op):
-    expected = {"eq": a == b, "ne": a != b, "gt": a > b, "ge": a >= b, "lt": a < b,
-                "le": a <= b}[op]
+    expected = {"eq": a == b, "ne": a != b, "gt": a > b, "ge": a >= b, "lt": a < b, "le": a <= b}[
+        op
+    ]
     assert compile_filter(f"n {op} {b}").predicate({"n": a}) is expected

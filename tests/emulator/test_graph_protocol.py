@@ -40,27 +40,39 @@ def test_batch_runs_requests_and_answers_by_id(tenant, graph):
 
 
 def test_batch_limits_and_validation(graph):
-    too_many = _batch(graph, [{"id": str(i), "method": "GET", "url": "/users"}
-                              for i in range(21)])
+    too_many = _batch(graph, [{"id": str(i), "method": "GET", "url": "/users"} for i in range(21)])
     assert too_many.status_code == 400 and too_many.json()["error"]["code"] == "BadRequest"
-    duplicate = _batch(graph, [{"id": "1", "method": "GET", "url": "/users"},
-                               {"id": "1", "method": "GET", "url": "/groups"}])
+    duplicate = _batch(
+        graph,
+        [
+            {"id": "1", "method": "GET", "url": "/users"},
+            {"id": "1", "method": "GET", "url": "/groups"},
+        ],
+    )
     assert duplicate.status_code == 400
-    unknown_dependency = _batch(graph, [{"id": "1", "method": "GET", "url": "/users",
-                                         "dependsOn": ["9"]}])
+    unknown_dependency = _batch(
+        graph, [{"id": "1", "method": "GET", "url": "/users", "dependsOn": ["9"]}]
+    )
     assert unknown_dependency.status_code == 400
     assert graph.post("/$batch", content=b"nope").status_code == 400
 
 
 def test_batch_depends_on_and_failed_dependency(graph):
-    response = _batch(graph, [
-        {"id": "a", "method": "GET", "url": "/users/00000000-0000-4000-8000-000000000000"},
-        {"id": "b", "method": "GET", "url": "/users?$top=1", "dependsOn": ["a"]},
-        {"id": "c", "method": "GET", "url": "/groups?$top=1"},
-        {"id": "d", "method": "GET", "url": "/organization", "dependsOn": ["c"]},
-        {"id": "e", "method": "POST", "url": "/solutions/backupRestore/serviceApps",
-         "body": {}},
-    ])
+    response = _batch(
+        graph,
+        [
+            {"id": "a", "method": "GET", "url": "/users/00000000-0000-4000-8000-000000000000"},
+            {"id": "b", "method": "GET", "url": "/users?$top=1", "dependsOn": ["a"]},
+            {"id": "c", "method": "GET", "url": "/groups?$top=1"},
+            {"id": "d", "method": "GET", "url": "/organization", "dependsOn": ["c"]},
+            {
+                "id": "e",
+                "method": "POST",
+                "url": "/solutions/backupRestore/serviceApps",
+                "body": {},
+            },
+        ],
+    )
     answers = {a["id"]: a for a in response.json()["responses"]}
     assert answers["a"]["status"] == 404
     assert answers["b"]["status"] == 424
@@ -71,8 +83,9 @@ def test_batch_depends_on_and_failed_dependency(graph):
 
 def test_batch_inner_requests_are_throttled_on_their_own(tenant, graph):
     tenant.control.set_faults(tenant.id, seed=3, throttle_rate=0.5, retry_after_seconds=1.5)
-    response = _batch(graph, [{"id": str(i), "method": "GET", "url": "/organization"}
-                              for i in range(20)])
+    response = _batch(
+        graph, [{"id": str(i), "method": "GET", "url": "/organization"} for i in range(20)]
+    )
     assert response.status_code == 200
     statuses = [a["status"] for a in response.json()["responses"]]
     assert 429 in statuses and 200 in statuses

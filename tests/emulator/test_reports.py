@@ -13,11 +13,24 @@ from tests.fixtures.emulator import TEST_APP
 
 MAILBOX = "/reports/getMailboxUsageDetail(period='D7')"
 MAILBOX_COLUMNS = [
-    "Report Refresh Date", "User Principal Name", "Display Name", "Is Deleted", "Deleted Date",
-    "Created Date", "Last Activity Date", "Item Count", "Storage Used (Byte)",
-    "Issue Warning Quota (Byte)", "Prohibit Send Quota (Byte)",
-    "Prohibit Send/Receive Quota (Byte)", "Deleted Item Count", "Deleted Item Size (Byte)",
-    "Deleted Item Quota (Byte)", "Has Archive", "Recipient Type", "Report Period",
+    "Report Refresh Date",
+    "User Principal Name",
+    "Display Name",
+    "Is Deleted",
+    "Deleted Date",
+    "Created Date",
+    "Last Activity Date",
+    "Item Count",
+    "Storage Used (Byte)",
+    "Issue Warning Quota (Byte)",
+    "Prohibit Send Quota (Byte)",
+    "Prohibit Send/Receive Quota (Byte)",
+    "Deleted Item Count",
+    "Deleted Item Size (Byte)",
+    "Deleted Item Quota (Byte)",
+    "Has Archive",
+    "Recipient Type",
+    "Report Period",
 ]
 
 
@@ -60,12 +73,12 @@ def test_mailbox_csv_report(emulator, tenant, graph):
 
 
 def test_onedrive_and_sharepoint_csv_reports(emulator, tenant, graph):
-    drives, _ = _download_csv(emulator, graph,
-                              "/reports/getOneDriveUsageAccountDetail(period='D30')")
+    drives, _ = _download_csv(
+        emulator, graph, "/reports/getOneDriveUsageAccountDetail(period='D30')"
+    )
     assert drives and all("-my.sharepoint.com/personal/" in r["Site URL"] for r in drives)
     assert {r["Report Period"] for r in drives} == {"30"}
-    sites, _ = _download_csv(emulator, graph,
-                             "/reports/getSharePointSiteUsageDetail(period='D7')")
+    sites, _ = _download_csv(emulator, graph, "/reports/getSharePointSiteUsageDetail(period='D7')")
     listed = graph.get("/sites?search=*").json()["value"]
     assert len(sites) == len(listed)
     assert {r["Site Id"] for r in sites} == {s["id"].split(",")[1] for s in listed}
@@ -75,8 +88,13 @@ def test_json_reports_are_paged(tenant, graph):
     first = graph.get(f"{MAILBOX}?$format=application/json&$top=50").json()
     assert first["@odata.context"].endswith("Collection(microsoft.graph.mailboxUsageDetail)")
     row = first["value"][0]
-    assert {"userPrincipalName", "storageUsedInBytes", "hasArchive", "recipientType",
-            "reportRefreshDate"} <= set(row)
+    assert {
+        "userPrincipalName",
+        "storageUsedInBytes",
+        "hasArchive",
+        "recipientType",
+        "reportRefreshDate",
+    } <= set(row)
     rows, url = list(first["value"]), first.get("@odata.nextLink")
     while url:
         page = graph.get(url).json()
@@ -100,11 +118,14 @@ def test_date_parameter_and_bad_arguments(tenant, graph):
     today = tenant.control.now(tenant.id).date()
     from datetime import timedelta
 
-    recent = graph.get("/reports/getSharePointSiteUsageDetail"
-                       f"(date={today - timedelta(days=3)})?$format=application/json")
+    recent = graph.get(
+        "/reports/getSharePointSiteUsageDetail"
+        f"(date={today - timedelta(days=3)})?$format=application/json"
+    )
     assert recent.status_code == 200
     assert {r["reportRefreshDate"] for r in recent.json()["value"]} == {
-        str(today - timedelta(days=3))}
+        str(today - timedelta(days=3))
+    }
     for bad in (f"(date={today - timedelta(days=40)})", "(period='D8')", "(foo=1)"):
         response = graph.get(f"/reports/getSharePointSiteUsageDetail{bad}")
         assert response.status_code == 400, bad

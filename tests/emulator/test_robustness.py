@@ -18,10 +18,16 @@ from m365.emulator.graph.app import _load_handlers
 from m365.emulator.graph.core import ROUTES
 
 _load_handlers()
-WRITE_BODIES = [None, b"{", b"[]", b'"text"', b"{}",
-                b'{"displayName": 5, "siteProtectionUnits": "x", "mailboxRestoreArtifacts": [1],'
-                b' "protectionUnitIds": "x", "mailboxProtectionUnits@delta": [{"id": 3}],'
-                b' "effectiveDateTime": "soon", "appOwnerTenantId": 7}']
+WRITE_BODIES = [
+    None,
+    b"{",
+    b"[]",
+    b'"text"',
+    b"{}",
+    b'{"displayName": 5, "siteProtectionUnits": "x", "mailboxRestoreArtifacts": [1],'
+    b' "protectionUnitIds": "x", "mailboxProtectionUnits@delta": [{"id": 3}],'
+    b' "effectiveDateTime": "soon", "appOwnerTenantId": 7}',
+]
 PLACEHOLDERS = ("00000000-0000-4000-8000-000000000000", "garbage,value")
 
 
@@ -42,11 +48,12 @@ def tokens(emulator):
     emulator.control.set_controller(info.id, app_id="0b9c3f52-6a1e-4d27-8f35-1c2d3e4f5a6b")
     roles = [p.value for p in GRAPH.permissions if p.type == "Role"]
     scopes = [p.value for p in GRAPH.permissions if p.type == "Scope"]
-    app = emulator.control.mint_token(info.id, app_id="0b9c3f52-6a1e-4d27-8f35-1c2d3e4f5a6b",
-                                      roles=roles)
+    app = emulator.control.mint_token(
+        info.id, app_id="0b9c3f52-6a1e-4d27-8f35-1c2d3e4f5a6b", roles=roles
+    )
     delegated = emulator.control.mint_token(
-        info.id, app_id="0b9c3f52-6a1e-4d27-8f35-1c2d3e4f5a6b", user=info.admin.id,
-        scopes=scopes)
+        info.id, app_id="0b9c3f52-6a1e-4d27-8f35-1c2d3e4f5a6b", user=info.admin.id, scopes=scopes
+    )
     yield {True: app, False: delegated}
     emulator.control.delete_tenant(info.id)
 
@@ -54,8 +61,10 @@ def tokens(emulator):
 def test_no_graph_route_answers_500_or_non_json(emulator, tokens):
     def call(item):
         app_allowed, method, path, body = item
-        headers = {"Authorization": f"Bearer {tokens[app_allowed]}",
-                   "Content-Type": "application/json"}
+        headers = {
+            "Authorization": f"Bearer {tokens[app_allowed]}",
+            "Content-Type": "application/json",
+        }
         with emulator.http() as http:
             response = http.request(method, f"/v1.0{path}", content=body, headers=headers)
         return item, response
@@ -75,8 +84,11 @@ def test_identity_endpoints_reject_junk_without_500(emulator):
         for method, path, data in (
             ("POST", "/organizations/oauth2/v2.0/token", {"grant_type": "client_credentials"}),
             ("POST", "/common/oauth2/v2.0/token", {"client_id": "x", "grant_type": "magic"}),
-            ("POST", "/common/oauth2/v2.0/token", {"client_id": "x", "grant_type": "refresh_token",
-                                                   "refresh_token": "junk"}),
+            (
+                "POST",
+                "/common/oauth2/v2.0/token",
+                {"client_id": "x", "grant_type": "refresh_token", "refresh_token": "junk"},
+            ),
             ("POST", "/common/oauth2/v2.0/token", None),
             ("GET", "/common/oauth2/v2.0/authorize", None),
             ("POST", "/common/oauth2/v2.0/authorize", {"stage": "consent", "ticket": "x"}),
@@ -88,16 +100,30 @@ def test_identity_endpoints_reject_junk_without_500(emulator):
         ):
             response = http.request(method, path, data=data)
             assert 400 <= response.status_code < 500 or response.status_code == 200, (
-                method, path, response.status_code, response.text[:200])
+                method,
+                path,
+                response.status_code,
+                response.text[:200],
+            )
 
 
 def test_batch_with_junk_inner_requests(emulator, tokens):
     with emulator.http(headers={"Authorization": f"Bearer {tokens[True]}"}) as http:
-        response = http.post("/v1.0/$batch", json={"requests": [
-            {"id": "1", "method": "GET", "url": "not a url at all"},
-            {"id": "2", "method": "PATCH", "url": "/users", "body": [1, 2],
-             "headers": {"Content-Type": "application/json"}},
-            {"id": "3", "method": "GET", "url": "/$batch"},
-        ]})
+        response = http.post(
+            "/v1.0/$batch",
+            json={
+                "requests": [
+                    {"id": "1", "method": "GET", "url": "not a url at all"},
+                    {
+                        "id": "2",
+                        "method": "PATCH",
+                        "url": "/users",
+                        "body": [1, 2],
+                        "headers": {"Content-Type": "application/json"},
+                    },
+                    {"id": "3", "method": "GET", "url": "/$batch"},
+                ]
+            },
+        )
     assert response.status_code == 200
     assert all(a["status"] < 500 for a in response.json()["responses"])

@@ -12,13 +12,14 @@ USERS = 100_000
 
 def test_hundred_thousand_users_page_completely(emulator, record_property):
     started = time.monotonic()
-    info = emulator.control.create_tenant(domain=f"big{uuid.uuid4().hex[:8]}.example.com",
-                                          seed=2024, users=USERS)
+    info = emulator.control.create_tenant(
+        domain=f"big{uuid.uuid4().hex[:8]}.example.com", seed=2024, users=USERS
+    )
     created_in = time.monotonic() - started
     assert created_in < 2.0  # users are generated lazily, not at creation
-    token = emulator.control.mint_token(info.id, app_id=TEST_APP.app_id,
-                                        roles=["User.Read.All", "Sites.Read.All",
-                                               "Group.Read.All"])
+    token = emulator.control.mint_token(
+        info.id, app_id=TEST_APP.app_id, roles=["User.Read.All", "Sites.Read.All", "Group.Read.All"]
+    )
     try:
         with emulator.http(headers={"Authorization": f"Bearer {token}"}) as graph:
             started = time.monotonic()
@@ -40,8 +41,10 @@ def test_hundred_thousand_users_page_completely(emulator, record_property):
             assert counted["@odata.count"] == USERS
             last = graph.get(f"/v1.0/users/{body['value'][-1]['id']}").json()
             assert last["id"] == body["value"][-1]["id"]
-            unified = graph.get("/v1.0/groups?$count=true&$top=1&$filter=groupTypes/any"
-                                "(c:c eq 'Unified')", headers=eventual).json()["@odata.count"]
+            unified = graph.get(
+                "/v1.0/groups?$count=true&$top=1&$filter=groupTypes/any(c:c eq 'Unified')",
+                headers=eventual,
+            ).json()["@odata.count"]
             sites = graph.get("/v1.0/sites?search=*&$count=true").json()["@odata.count"]
             assert sites == 1 + info.sites + unified  # root, plain sites, group sites
     finally:

@@ -56,9 +56,12 @@ def test_tenant_creation_validation(emulator):
 def test_directory_users_roles_and_passwords(emulated_tenant):
     tenant = emulated_tenant()
     roles = {u.user_principal_name.split("@")[0]: u.roles for u in tenant.info.directory_users}
-    assert roles == {"admin": ("Global Administrator",),
-                     "backup.admin": ("Microsoft 365 Backup Administrator",),
-                     "privileged.admin": ("Privileged Role Administrator",), "user": ()}
+    assert roles == {
+        "admin": ("Global Administrator",),
+        "backup.admin": ("Microsoft 365 Backup Administrator",),
+        "privileged.admin": ("Privileged Role Administrator",),
+        "user": (),
+    }
     assert len({u.password for u in tenant.info.directory_users}) == 4
     with pytest.raises(EmulatorControlError) as caught:
         tenant.control.set_roles(tenant.id, tenant.user.id, ["Supreme Leader"])
@@ -73,13 +76,18 @@ def test_same_seed_same_data_different_ids(emulated_tenant):
     other_seed = emulated_tenant(users=60, seed=100, consent=True)
 
     def users(tenant):
-        return tenant.graph().get(
-            "/users?$top=999&$select=id,displayName,assignedLicenses,accountEnabled").json()[
-            "value"]
+        return (
+            tenant.graph()
+            .get("/users?$top=999&$select=id,displayName,assignedLicenses,accountEnabled")
+            .json()["value"]
+        )
 
     def sizes(tenant):
-        rows = tenant.graph().get("/reports/getMailboxUsageDetail(period='D7')"
-                                  "?$format=application/json&$top=999").json()["value"]
+        rows = (
+            tenant.graph()
+            .get("/reports/getMailboxUsageDetail(period='D7')?$format=application/json&$top=999")
+            .json()["value"]
+        )
         return [r["storageUsedInBytes"] for r in rows]
 
     a, b, c = users(first), users(second), users(other_seed)
@@ -133,20 +141,36 @@ def test_state_survives_a_restart(tmp_path):
         info = emu.control.create_tenant(domain=_domain(), seed=11, users=30)
         from m365.emulator.testing import admin_consent
 
-        assert admin_consent(emu, info.id, TEST_APP.app_id, TEST_APP.redirect_uri,
-                             info.admin).params["admin_consent"] == "True"
+        assert (
+            admin_consent(emu, info.id, TEST_APP.app_id, TEST_APP.redirect_uri, info.admin).params[
+                "admin_consent"
+            ]
+            == "True"
+        )
         emu.control.set_controller(info.id, app_id=TEST_APP.app_id)
         pkce = Pkce.new()
-        flow = authorize(emu, info.id, TEST_APP.app_id, TEST_APP.redirect_uri, info.admin,
-                         pkce=pkce)
-        tokens = redeem_code(emu, info.id, TEST_APP.app_id, TEST_APP.secret,
-                             TEST_APP.redirect_uri, flow.params["code"], pkce).json()
-        app_token = emu.control.mint_token(info.id, app_id=TEST_APP.app_id, roles=[
-            "BackupRestore-Configuration.ReadWrite.All", "User.Read.All"])
+        flow = authorize(
+            emu, info.id, TEST_APP.app_id, TEST_APP.redirect_uri, info.admin, pkce=pkce
+        )
+        tokens = redeem_code(
+            emu,
+            info.id,
+            TEST_APP.app_id,
+            TEST_APP.secret,
+            TEST_APP.redirect_uri,
+            flow.params["code"],
+            pkce,
+        ).json()
+        app_token = emu.control.mint_token(
+            info.id,
+            app_id=TEST_APP.app_id,
+            roles=["BackupRestore-Configuration.ReadWrite.All", "User.Read.All"],
+        )
         headers = {"Authorization": f"Bearer {app_token}"}
         with emu.http(headers=headers) as graph:
-            policy = graph.post(f"/v1.0{ROOT}/exchangeProtectionPolicies",
-                                json={"displayName": "Persisted"}).json()
+            policy = graph.post(
+                f"/v1.0{ROOT}/exchangeProtectionPolicies", json={"displayName": "Persisted"}
+            ).json()
             graph.post(f"/v1.0{ROOT}/protectionPolicies/{policy['id']}/activate")
         emu.control.advance_clock(3600, info.id)
         emu.control.set_faults(info.id, page_size={"users": 3})
@@ -165,8 +189,7 @@ def test_state_survives_a_restart(tmp_path):
             shown = graph.get(f"/v1.0{ROOT}/protectionPolicies/{policy['id']}").json()
             assert shown["displayName"] == "Persisted" and shown["status"] == "active"
             assert len(graph.get("/v1.0/users").json()["value"]) == 3  # faults kept
-        renewed = refresh(emu, info.id, TEST_APP.app_id, TEST_APP.secret,
-                          tokens["refresh_token"])
+        renewed = refresh(emu, info.id, TEST_APP.app_id, TEST_APP.secret, tokens["refresh_token"])
         assert renewed.status_code == 200, renewed.text
         from m365.emulator.testing import client_credentials_token
 
@@ -178,11 +201,21 @@ def test_state_survives_a_restart(tmp_path):
 def test_tenants_file_is_loaded_at_start(tmp_path):
     path = tmp_path / "tenants.json"
     domain = _domain()
-    path.write_text(json.dumps({
-        "apps": [{"appId": TEST_APP.app_id, "displayName": "From file", "secret": "s",
-                  "ownerTenantId": "5e1c0d2a-7b3f-4c6e-9a1d-2f8b4c6d8e0a"}],
-        "tenants": [{"domain": domain, "seed": 3, "users": 25}],
-    }))
+    path.write_text(
+        json.dumps(
+            {
+                "apps": [
+                    {
+                        "appId": TEST_APP.app_id,
+                        "displayName": "From file",
+                        "secret": "s",
+                        "ownerTenantId": "5e1c0d2a-7b3f-4c6e-9a1d-2f8b4c6d8e0a",
+                    }
+                ],
+                "tenants": [{"domain": domain, "seed": 3, "users": 25}],
+            }
+        )
+    )
     with run_emulator(state_dir=tmp_path / "state", tenants_file=path) as emu:
         assert [t.domain for t in emu.control.list_tenants()] == [domain]
         assert emu.control.get_app(TEST_APP.app_id)["displayName"] == "From file"
@@ -199,12 +232,17 @@ def test_durations_can_be_configured(tmp_path):
         register_app(emu.control)
         info = emu.control.create_tenant(domain=_domain(), seed=4, users=12)
         emu.control.set_controller(info.id, app_id=TEST_APP.app_id)
-        token = emu.control.mint_token(info.id, app_id=TEST_APP.app_id, roles=[
-            "BackupRestore-Configuration.ReadWrite.All"])
+        token = emu.control.mint_token(
+            info.id, app_id=TEST_APP.app_id, roles=["BackupRestore-Configuration.ReadWrite.All"]
+        )
         with emu.http(headers={"Authorization": f"Bearer {token}"}) as graph:
-            policy = graph.post(f"/v1.0{ROOT}/exchangeProtectionPolicies", json={
-                "displayName": "p", "mailboxProtectionUnits": [{
-                    "directoryObjectId": info.admin.id}]}).json()
+            policy = graph.post(
+                f"/v1.0{ROOT}/exchangeProtectionPolicies",
+                json={
+                    "displayName": "p",
+                    "mailboxProtectionUnits": [{"directoryObjectId": info.admin.id}],
+                },
+            ).json()
             graph.post(f"/v1.0{ROOT}/protectionPolicies/{policy['id']}/activate")
             emu.control.advance_clock(5, info.id)
             shown = graph.get(f"/v1.0{ROOT}/protectionPolicies/{policy['id']}").json()

@@ -38,7 +38,20 @@ from .model import (
 from .tenant import TenantData
 
 __all__ = [
-    "DIRECTORY_USERS", "GB", "MAILBOX_QUOTA", "MB", "MEMBER", "ONEDRIVE_QUOTA",
-    "SHARED", "SITE_QUOTA", "UNLICENSED", "Group", "Site", "TenantData", "User",
-    "default_group_count", "default_site_count", "tenant_name_of",
+    "DIRECTORY_USERS",
+    "GB",
+    "MAILBOX_QUOTA",
+    "MB",
+    "MEMBER",
+    "ONEDRIVE_QUOTA",
+    "SHARED",
+    "SITE_QUOTA",
+    "UNLICENSED",
+    "Group",
+    "Site",
+    "TenantData",
+    "User",
+    "default_group_count",
+    "default_site_count",
+    "tenant_name_of",
 ]

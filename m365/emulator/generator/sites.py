@@ -55,28 +55,59 @@ class SitesMixin:
             f"{self._web_ids[id_kind].id_of(id_index + 1)}"
         )
         if kind == "root":
-            return Site(0, kind, 0, site_id, "", "Communication site",
-                        f"https://{self.sharepoint_host}", _CREATED_EPOCH - 1500 * DAY,
-                        "SITEPAGEPUBLISHING#0")
+            return Site(
+                0,
+                kind,
+                0,
+                site_id,
+                "",
+                "Communication site",
+                f"https://{self.sharepoint_host}",
+                _CREATED_EPOCH - 1500 * DAY,
+                "SITEPAGEPUBLISHING#0",
+            )
         if kind == "site":
             d = _Draws(self.seed, "site", index)
             display = f"{d.pick(0, names.TOPICS)} {d.pick(1, names.SITE_PURPOSES)}"
             slug = f"{re.sub(r'[^a-z0-9]+', '-', display.lower())}-{index}"
             template = "SITEPAGEPUBLISHING#0" if d.u(2) < 0.4 else "STS#3"
-            return Site(self._ordinal(kind, index), kind, index, site_id, slug, display,
-                        f"https://{self.sharepoint_host}/sites/{slug}",
-                        _CREATED_EPOCH - d.u(3) * 1200 * DAY, template)
+            return Site(
+                self._ordinal(kind, index),
+                kind,
+                index,
+                site_id,
+                slug,
+                display,
+                f"https://{self.sharepoint_host}/sites/{slug}",
+                _CREATED_EPOCH - d.u(3) * 1200 * DAY,
+                template,
+            )
         if kind == "group":
             group = self.group(index)
-            return Site(self._ordinal(kind, index), kind, index, site_id, group.mail_nickname,
-                        group.display_name,
-                        f"https://{self.sharepoint_host}/sites/{group.mail_nickname}",
-                        group.created, "GROUP#0")
+            return Site(
+                self._ordinal(kind, index),
+                kind,
+                index,
+                site_id,
+                group.mail_nickname,
+                group.display_name,
+                f"https://{self.sharepoint_host}/sites/{group.mail_nickname}",
+                group.created,
+                "GROUP#0",
+            )
         user = self.user(index)
         slug = re.sub(r"[.@]", "_", user.user_principal_name)
-        return Site(self._ordinal(kind, index), kind, index, site_id, slug, user.display_name,
-                    f"https://{self.onedrive_host}/personal/{slug}",
-                    user.created, "SPSPERS#10")
+        return Site(
+            self._ordinal(kind, index),
+            kind,
+            index,
+            site_id,
+            slug,
+            user.display_name,
+            f"https://{self.onedrive_host}/personal/{slug}",
+            user.created,
+            "SPSPERS#10",
+        )
 
     def site_by_id(self, site_id: str) -> Site | None:
         parts = site_id.split(",")
@@ -137,4 +168,3 @@ class SitesMixin:
 
     def group_site_of(self, group_index: int) -> Site | None:
         return self._checked_site("group", group_index)
-

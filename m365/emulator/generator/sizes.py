@@ -46,8 +46,5 @@ class SizesMixin:
         return int(_Draws(self.seed, "activity", *parts).u(0) ** 3 * 60)
 
 
-
 def _grown(base: float, rate: float, day: int, cap: int) -> int:
     return int(min(cap, base * math.exp(rate * day)))
-
-

@@ -41,8 +41,16 @@ from .sizes import SizesMixin
 class TenantData(SitesMixin, SizesMixin):
     """The generated content of one tenant; immutable, thread-safe, cheap to create."""
 
-    def __init__(self, *, tenant_id: str, domain: str, seed: int, users: int,
-                 groups: int | None = None, sites: int | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        tenant_id: str,
+        domain: str,
+        seed: int,
+        users: int,
+        groups: int | None = None,
+        sites: int | None = None,
+    ) -> None:
         self.tenant_id = tenant_id
         self.domain = domain.lower()
         self.seed = seed
@@ -91,8 +99,26 @@ class TenantData(SitesMixin, SizesMixin):
         if kind == SHARED:
             word, word_title = _SHARED_WORDS[h[8] % len(_SHARED_WORDS)]
             upn = f"{department_slug}.{word}{index}@{domain}"
-            return User(index, user_id, kind, f"{department} {word_title}", None, None, upn, upn,
-                        None, None, None, None, None, None, None, False, created, None)
+            return User(
+                index,
+                user_id,
+                kind,
+                f"{department} {word_title}",
+                None,
+                None,
+                upn,
+                upn,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                False,
+                created,
+                None,
+            )
         if index < len(DIRECTORY_USERS):
             local, display, _ = DIRECTORY_USERS[index]
             upn = f"{local}@{domain}"
@@ -106,11 +132,19 @@ class TenantData(SitesMixin, SizesMixin):
             job = f"{department_word} {_JOB_TITLES[h[8] % len(_JOB_TITLES)]}"
         licensed = kind == MEMBER
         return User(
-            index, user_id, kind, display, given, surname, upn,
+            index,
+            user_id,
+            kind,
+            display,
+            given,
+            surname,
+            upn,
             upn if licensed else None,
-            department, job,
+            department,
+            job,
             f"{city} {h[18] % 40 + 1}/{h[19] * 3 + 100}",
-            city, country,
+            city,
+            country,
             usage if licensed else None,
             SKUS[h[20] % len(SKUS)][0] if licensed else None,
             licensed and index >= len(DIRECTORY_USERS) and h[21] < 38,  # ~15 % have archives
@@ -161,8 +195,10 @@ class TenantData(SitesMixin, SizesMixin):
             raise IndexError(index)
         d = _Draws(self.seed, "group", index)
         # The first three groups cover each kind so that even a tiny tenant has them all.
-        kind = ("team", "unified", "security")[index] if index < 3 else (
-            "security" if d.u(0) < 0.35 else "team" if d.u(0) < 0.6 else "unified"
+        kind = (
+            ("team", "unified", "security")[index]
+            if index < 3
+            else ("security" if d.u(0) < 0.35 else "team" if d.u(0) < 0.6 else "unified")
         )
         topic = d.pick(1, names.TOPICS)
         department = d.pick(2, names.DEPARTMENTS)
@@ -204,4 +240,3 @@ class TenantData(SitesMixin, SizesMixin):
             for u in picked:
                 reverse.setdefault(u, []).append(g)
         return members, reverse
-

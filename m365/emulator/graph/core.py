@@ -159,13 +159,21 @@ def error_body(error: ControlError, request_id: str, client_request_id: str) -> 
     """Graph's error JSON (concepts/errors.md; the 429 shape of concepts/throttling.md)."""
     date = iso(real_now())
     inner: dict[str, Any] = {
-        "date": date, "request-id": request_id, "client-request-id": client_request_id,
+        "date": date,
+        "request-id": request_id,
+        "client-request-id": client_request_id,
     }
     if error.status == 429:
-        inner = {"code": "429", "date": date, "message": "Please retry after",
-                 "request-id": request_id, "status": "429"}
-    return {"error": {"code": error.code, "message": error.message, **error.extra,
-                      "innerError": inner}}
+        inner = {
+            "code": "429",
+            "date": date,
+            "message": "Please retry after",
+            "request-id": request_id,
+            "status": "429",
+        }
+    return {
+        "error": {"code": error.code, "message": error.message, **error.extra, "innerError": inner}
+    }
 
 
 def lookup_user(ctx: Ctx, id_or_upn: str) -> User:

@@ -30,8 +30,22 @@ from .manifest import SEED_PERMISSIONS, seed_required_resource_access
 from .runner import PROJECT_ROOT, RunningEmulator, run_emulator
 
 __all__ = [
-    "PROJECT_ROOT", "SEED_PERMISSIONS", "DirectoryUser", "EmulatorControl",
-    "EmulatorControlError", "FlowResult", "Pkce", "RunningEmulator", "TenantInfo",
-    "admin_consent", "authorize", "browser_flow", "client_credentials_token", "redeem_code",
-    "refresh", "run_emulator", "seed_required_resource_access", "trust",
+    "PROJECT_ROOT",
+    "SEED_PERMISSIONS",
+    "DirectoryUser",
+    "EmulatorControl",
+    "EmulatorControlError",
+    "FlowResult",
+    "Pkce",
+    "RunningEmulator",
+    "TenantInfo",
+    "admin_consent",
+    "authorize",
+    "browser_flow",
+    "client_credentials_token",
+    "redeem_code",
+    "refresh",
+    "run_emulator",
+    "seed_required_resource_access",
+    "trust",
 ]

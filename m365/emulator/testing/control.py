@@ -33,8 +33,14 @@ class DirectoryUser:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> DirectoryUser:
-        return cls(data["id"], data["userPrincipalName"], data["displayName"], data["password"],
-                   tuple(data["roles"]), data["accountEnabled"])
+        return cls(
+            data["id"],
+            data["userPrincipalName"],
+            data["displayName"],
+            data["password"],
+            tuple(data["roles"]),
+            data["accountEnabled"],
+        )
 
 
 @dataclass(frozen=True)
@@ -52,10 +58,18 @@ class TenantInfo:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> TenantInfo:
-        return cls(data["id"], data["domain"], data["initialDomain"], data["displayName"],
-                   data["seed"], data["users"], data["groups"], data["sites"],
-                   data["sharePointHost"],
-                   tuple(DirectoryUser.from_json(u) for u in data["directoryUsers"]))
+        return cls(
+            data["id"],
+            data["domain"],
+            data["initialDomain"],
+            data["displayName"],
+            data["seed"],
+            data["users"],
+            data["groups"],
+            data["sites"],
+            data["sharePointHost"],
+            tuple(DirectoryUser.from_json(u) for u in data["directoryUsers"]),
+        )
 
     def directory_user(self, local_part: str) -> DirectoryUser:
         upn = f"{local_part}@{self.domain}"
@@ -98,8 +112,9 @@ class EmulatorControl:
     """Typed client of the control API; raises EmulatorControlError on 4xx answers."""
 
     def __init__(self, base_url: str, ca_path: str | Path, timeout: float = 30.0) -> None:
-        self._http = httpx.Client(base_url=base_url, verify=trust(ca_path), timeout=timeout,
-                                  trust_env=False)
+        self._http = httpx.Client(
+            base_url=base_url, verify=trust(ca_path), timeout=timeout, trust_env=False
+        )
 
     def close(self) -> None:
         self._http.close()
@@ -111,8 +126,7 @@ class EmulatorControl:
                 error = response.json()["error"]
                 raise EmulatorControlError(response.status_code, error["code"], error["message"])
             except (ValueError, KeyError):
-                raise EmulatorControlError(response.status_code, "unknown",
-                                           response.text) from None
+                raise EmulatorControlError(response.status_code, "unknown", response.text) from None
         return response.json() if response.content else None
 
     def health(self) -> dict[str, Any]:
@@ -120,30 +134,56 @@ class EmulatorControl:
 
     # apps ------------------------------------------------------------------------------
 
-    def register_app(self, app_id: str, *, display_name: str, secret: str,
-                     owner_tenant_id: str, redirect_uris: Sequence[str] = (),
-                     required_resource_access: list[dict[str, Any]] | None = None,
-                     has_billing_policy: bool = True) -> dict[str, Any]:
+    def register_app(
+        self,
+        app_id: str,
+        *,
+        display_name: str,
+        secret: str,
+        owner_tenant_id: str,
+        redirect_uris: Sequence[str] = (),
+        required_resource_access: list[dict[str, Any]] | None = None,
+        has_billing_policy: bool = True,
+    ) -> dict[str, Any]:
         """Register (or replace) a multi-tenant app; by default with the seed manifest."""
-        return self._call("PUT", f"/apps/{app_id}", {
-            "displayName": display_name, "secret": secret, "ownerTenantId": owner_tenant_id,
-            "redirectUris": list(redirect_uris),
-            "requiredResourceAccess": required_resource_access
-            if required_resource_access is not None else seed_required_resource_access(),
-            "hasBillingPolicy": has_billing_policy,
-        })
+        return self._call(
+            "PUT",
+            f"/apps/{app_id}",
+            {
+                "displayName": display_name,
+                "secret": secret,
+                "ownerTenantId": owner_tenant_id,
+                "redirectUris": list(redirect_uris),
+                "requiredResourceAccess": required_resource_access
+                if required_resource_access is not None
+                else seed_required_resource_access(),
+                "hasBillingPolicy": has_billing_policy,
+            },
+        )
 
     def get_app(self, app_id: str) -> dict[str, Any]:
         return self._call("GET", f"/apps/{app_id}")
 
     # tenants ---------------------------------------------------------------------------
 
-    def create_tenant(self, *, domain: str, seed: int, users: int, id: str | None = None,
-                      display_name: str | None = None, groups: int | None = None,
-                      sites: int | None = None) -> TenantInfo:
+    def create_tenant(
+        self,
+        *,
+        domain: str,
+        seed: int,
+        users: int,
+        id: str | None = None,
+        display_name: str | None = None,
+        groups: int | None = None,
+        sites: int | None = None,
+    ) -> TenantInfo:
         body: dict[str, Any] = {"domain": domain, "seed": seed, "users": users}
-        for key, value in (("id", id), ("displayName", display_name), ("groups", groups),
-                           ("sites", sites)):
+        for key, value in (
+            ("id", id),
+            ("displayName", display_name),
+            ("groups", groups),
+            ("sites", sites),
+        ):
             if value is not None:
                 body[key] = value
         return TenantInfo.from_json(self._call("POST", "/tenants", body))
@@ -169,20 +209,34 @@ class EmulatorControl:
 
     # faults ----------------------------------------------------------------------------
 
-    def set_faults(self, tenant_id: str | None = None, *, seed: int = 0,
-                   throttle_rate: float = 0.0, retry_after_seconds: float = 2.0,
-                   service_unavailable_rate: float = 0.0, latency_ms: int = 0,
-                   token_endpoint_failure: bool = False,
-                   restore_failure_unit_ids: Sequence[str] = (),
-                   page_size: dict[str, int] | None = None) -> dict[str, Any]:
+    def set_faults(
+        self,
+        tenant_id: str | None = None,
+        *,
+        seed: int = 0,
+        throttle_rate: float = 0.0,
+        retry_after_seconds: float = 2.0,
+        service_unavailable_rate: float = 0.0,
+        latency_ms: int = 0,
+        token_endpoint_failure: bool = False,
+        restore_failure_unit_ids: Sequence[str] = (),
+        page_size: dict[str, int] | None = None,
+    ) -> dict[str, Any]:
         path = f"/tenants/{tenant_id}/faults" if tenant_id else "/faults"
-        return self._call("PUT", path, {
-            "seed": seed, "throttleRate": throttle_rate, "retryAfterSeconds": retry_after_seconds,
-            "serviceUnavailableRate": service_unavailable_rate, "latencyMs": latency_ms,
-            "tokenEndpointFailure": token_endpoint_failure,
-            "restoreFailureUnitIds": list(restore_failure_unit_ids),
-            "pageSize": page_size or {},
-        })["faults"]
+        return self._call(
+            "PUT",
+            path,
+            {
+                "seed": seed,
+                "throttleRate": throttle_rate,
+                "retryAfterSeconds": retry_after_seconds,
+                "serviceUnavailableRate": service_unavailable_rate,
+                "latencyMs": latency_ms,
+                "tokenEndpointFailure": token_endpoint_failure,
+                "restoreFailureUnitIds": list(restore_failure_unit_ids),
+                "pageSize": page_size or {},
+            },
+        )["faults"]
 
     def clear_faults(self, tenant_id: str | None = None) -> None:
         self._call("DELETE", f"/tenants/{tenant_id}/faults" if tenant_id else "/faults")
@@ -192,22 +246,26 @@ class EmulatorControl:
     def reset_password(self, tenant_id: str, user: str) -> DirectoryUser:
         """Reset a password: the user's refresh tokens then fail with invalid_grant."""
         return DirectoryUser.from_json(
-            self._call("POST", f"/tenants/{tenant_id}/users/{user}/password-reset"))
+            self._call("POST", f"/tenants/{tenant_id}/users/{user}/password-reset")
+        )
 
     def disable_user(self, tenant_id: str, user: str) -> DirectoryUser:
         return DirectoryUser.from_json(
-            self._call("POST", f"/tenants/{tenant_id}/users/{user}/disable"))
+            self._call("POST", f"/tenants/{tenant_id}/users/{user}/disable")
+        )
 
     def enable_user(self, tenant_id: str, user: str) -> DirectoryUser:
         return DirectoryUser.from_json(
-            self._call("POST", f"/tenants/{tenant_id}/users/{user}/enable"))
+            self._call("POST", f"/tenants/{tenant_id}/users/{user}/enable")
+        )
 
     def get_user(self, tenant_id: str, user: str) -> DirectoryUser:
         return DirectoryUser.from_json(self._call("GET", f"/tenants/{tenant_id}/users/{user}"))
 
     def set_roles(self, tenant_id: str, user: str, roles: Sequence[str]) -> DirectoryUser:
         return DirectoryUser.from_json(
-            self._call("PUT", f"/tenants/{tenant_id}/users/{user}/roles", {"roles": list(roles)}))
+            self._call("PUT", f"/tenants/{tenant_id}/users/{user}/roles", {"roles": list(roles)})
+        )
 
     def delete_user(self, tenant_id: str, user: str) -> None:
         self._call("DELETE", f"/tenants/{tenant_id}/users/{user}")
@@ -217,15 +275,17 @@ class EmulatorControl:
 
     # consent, backup controller, stats, tokens -----------------------------------------
 
-    def revoke_grant(self, tenant_id: str, *, app_id: str, permission: str,
-                     resource_app_id: str | None = None) -> list[str]:
+    def revoke_grant(
+        self, tenant_id: str, *, app_id: str, permission: str, resource_app_id: str | None = None
+    ) -> list[str]:
         body = {"appId": app_id, "permission": permission}
         if resource_app_id:
             body["resourceAppId"] = resource_app_id
         return self._call("POST", f"/tenants/{tenant_id}/grants/revoke", body)["removed"]
 
-    def set_controller(self, tenant_id: str, *, app_id: str,
-                       display_name: str | None = None) -> dict[str, Any]:
+    def set_controller(
+        self, tenant_id: str, *, app_id: str, display_name: str | None = None
+    ) -> dict[str, Any]:
         """Make `app_id` the tenant's active controller with the backup service enabled."""
         body = {"appId": app_id}
         if display_name:
@@ -238,16 +298,24 @@ class EmulatorControl:
     def reset_stats(self, tenant_id: str) -> None:
         self._call("DELETE", f"/tenants/{tenant_id}/stats")
 
-    def mint_token(self, tenant_id: str, *, app_id: str | None = None,
-                   roles: Sequence[str] = (), user: str | None = None,
-                   scopes: Sequence[str] = (), lifetime_seconds: int = 3599) -> str:
+    def mint_token(
+        self,
+        tenant_id: str,
+        *,
+        app_id: str | None = None,
+        roles: Sequence[str] = (),
+        user: str | None = None,
+        scopes: Sequence[str] = (),
+        lifetime_seconds: int = 3599,
+    ) -> str:
         """A Graph access token with chosen claims, without any flow (e.g. an expired one)."""
-        body: dict[str, Any] = {"roles": list(roles), "scopes": list(scopes),
-                                "lifetimeSeconds": lifetime_seconds}
+        body: dict[str, Any] = {
+            "roles": list(roles),
+            "scopes": list(scopes),
+            "lifetimeSeconds": lifetime_seconds,
+        }
         if app_id:
             body["appId"] = app_id
         if user:
             body["user"] = user
         return self._call("POST", f"/tenants/{tenant_id}/tokens", body)["access_token"]
-
-

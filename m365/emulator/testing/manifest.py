@@ -32,5 +32,3 @@ def seed_required_resource_access() -> list[dict[str, Any]]:
         assert permission is not None, f"{value} missing from the catalog"
         blocks.setdefault(resource.app_id, []).append({"id": permission.id, "type": kind})
     return [{"resourceAppId": k, "resourceAccess": v} for k, v in blocks.items()]
-
-

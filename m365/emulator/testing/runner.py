@@ -23,9 +23,14 @@ PROJECT_ROOT = Path(__file__).resolve().parents[3]
 class RunningEmulator:
     """An emulator subprocess on a fixed state directory (and, after start, a fixed port)."""
 
-    def __init__(self, state_dir: Path, port: int = 0, tenants_file: Path | None = None,
-                 startup_timeout: float = 30.0, durations: dict[str, float] | None = None
-                 ) -> None:
+    def __init__(
+        self,
+        state_dir: Path,
+        port: int = 0,
+        tenants_file: Path | None = None,
+        startup_timeout: float = 30.0,
+        durations: dict[str, float] | None = None,
+    ) -> None:
         self.state_dir = state_dir
         self.durations = dict(durations or {})
         self.port = port
@@ -39,19 +44,35 @@ class RunningEmulator:
 
     def start(self) -> None:
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        command = [sys.executable, "-m", "m365.emulator", "--port", str(self.port),
-                   "--state-dir", str(self.state_dir)]
+        command = [
+            sys.executable,
+            "-m",
+            "m365.emulator",
+            "--port",
+            str(self.port),
+            "--state-dir",
+            str(self.state_dir),
+        ]
         if self.tenants_file:
             command += ["--tenants-file", str(self.tenants_file)]
         for name, seconds in self.durations.items():
             command += ["--duration", f"{name}={seconds}"]
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-            [str(PROJECT_ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
-        ), "PYTHONUNBUFFERED": "1"}
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(
+                [str(PROJECT_ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
+            ),
+            "PYTHONUNBUFFERED": "1",
+        }
         offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         log = self.log_path.open("ab")
-        self._process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log,  # noqa: S603
-                                         stderr=subprocess.STDOUT)
+        self._process = subprocess.Popen(
+            command,
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=log,  # noqa: S603
+            stderr=subprocess.STDOUT,
+        )
         log.close()
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
@@ -105,22 +126,31 @@ class RunningEmulator:
 
     def http(self, **kwargs: Any) -> httpx.Client:
         """An httpx client that trusts the emulator's CA (the caller closes it)."""
-        return httpx.Client(base_url=self.base_url, verify=trust(self.ca_path), trust_env=False,
-                            timeout=kwargs.pop("timeout", 30.0), **kwargs)
+        return httpx.Client(
+            base_url=self.base_url,
+            verify=trust(self.ca_path),
+            trust_env=False,
+            timeout=kwargs.pop("timeout", 30.0),
+            **kwargs,
+        )
 
 
 @contextmanager
-def run_emulator(state_dir: str | Path | None = None, port: int = 0, *,
-                 tenants_file: str | Path | None = None,
-                 durations: dict[str, float] | None = None) -> Iterator[RunningEmulator]:
+def run_emulator(
+    state_dir: str | Path | None = None,
+    port: int = 0,
+    *,
+    tenants_file: str | Path | None = None,
+    durations: dict[str, float] | None = None,
+) -> Iterator[RunningEmulator]:
     """Start the emulator as a subprocess, wait until it answers, stop it on exit.
 
     `durations` overrides simulated durations (world.Durations field names, in seconds)."""
-    temporary = tempfile.TemporaryDirectory(prefix="m365-emulator-") if state_dir is None \
-        else None
+    temporary = tempfile.TemporaryDirectory(prefix="m365-emulator-") if state_dir is None else None
     directory = Path(temporary.name if temporary else state_dir)
-    emulator = RunningEmulator(directory, port, Path(tenants_file) if tenants_file else None,
-                               durations=durations)
+    emulator = RunningEmulator(
+        directory, port, Path(tenants_file) if tenants_file else None, durations=durations
+    )
     emulator.start()
     try:
         yield emulator
@@ -128,5 +158,3 @@ def run_emulator(state_dir: str | Path | None = None, port: int = 0, *,
         emulator.stop()
         if temporary is not None:
             temporary.cleanup()
-
-
