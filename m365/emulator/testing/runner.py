@@ -66,11 +66,11 @@ class RunningEmulator:
         }
         offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         log = self.log_path.open("ab")
-        self._process = subprocess.Popen(
+        self._process = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
             command,
             cwd=PROJECT_ROOT,
             env=env,
-            stdout=log,  # noqa: S603
+            stdout=log,
             stderr=subprocess.STDOUT,
         )
         log.close()
