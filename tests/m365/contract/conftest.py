@@ -106,7 +106,7 @@ def settings(emulator, msp_app) -> GraphSettings:  # noqa: F811
 def new_tenant(emulated_tenant) -> Callable[..., EmulatedTenant]:  # noqa: F811
     """Fresh tenants from the emulator plugin (unique id and domain, deleted afterwards)."""
 
-    def create(users: int = 40, seed: int | None = None, **options: Any) -> EmulatedTenant:
+    def create(users: int = 80, seed: int | None = None, **options: Any) -> EmulatedTenant:
         seed = seed if seed is not None else uuid.uuid4().int % 1_000_000
         return emulated_tenant(users=users, seed=seed, **options)
 

@@ -42,6 +42,26 @@ def test_scan_completes_with_30_percent_throttled(control, graph, tenant, sleeps
     assert all(wait >= 0.25 for wait in sleeps.waits)
 
 
+def test_scan_completes_with_service_unavailable_answers(control, graph, tenant, sleeps):
+    quiet = scan(graph)
+    pages = graph.stats.requests
+    control.reset_stats(tenant.id)
+    control.set_faults(tenant.id, seed=3, throttle_rate=0.1, service_unavailable_rate=0.2,
+                       retry_after_seconds=0.1)
+    stats = GraphStats()
+    with GraphClient(graph.settings, tenant.id, graph._tokens, stats=stats,
+                     sleep=sleeps) as client:
+        assert scan(client) == quiet
+    mine, theirs = stats.snapshot(), control.stats(tenant.id)
+    assert mine.requests == theirs["requests"]
+    # The emulator counts a 503 as an error; the client counts 429 and 503 as throttling
+    # (both say "come back after Retry-After") and neither as an error.
+    assert mine.throttled == theirs["throttled"] + theirs["errors"]
+    assert theirs["errors"] > 0 and mine.errors == 0
+    assert mine.requests - mine.throttled == pages
+    assert sum(sleeps.waits) >= mine.retry_after_seconds
+
+
 def test_throttling_beyond_the_attempts_raises_a_transient_error(control, emulator, msp_app,
                                                                  tenant, app_tokens, sleeps):
     control.set_faults(tenant.id, seed=1, throttle_rate=1.0, retry_after_seconds=1.5)
