@@ -120,3 +120,26 @@ def test_duplicate_batch_ids_never_reach_graph(graph):
     with pytest.raises(ValueError):
         graph.batch([BatchRequest("1", "GET", "/organization"),
                      BatchRequest("1", "GET", "/organization")])
+
+
+def test_an_expired_token_is_renewed_once_on_401(control, settings, tenant, app_tokens, sleeps):
+    expired = control.mint_token(tenant.id, app_id=settings.client_id,
+                                 roles=["Directory.Read.All"], lifetime_seconds=-3600)
+
+    class ExpiredFirst:
+        """Hands out an expired token until Graph refuses it, then msal's tokens."""
+
+        def __init__(self):
+            self.invalidated = []
+
+        def access_token(self):
+            return app_tokens.access_token(tenant.id) if self.invalidated else expired
+
+        def invalidate(self, token):
+            self.invalidated.append(token)
+
+    source = ExpiredFirst()
+    with GraphClient(settings, tenant.id, source, sleep=sleeps) as graph:
+        assert users.get_organization(graph).id == tenant.id
+    assert source.invalidated == [expired]
+    assert graph.stats.snapshot().errors == 1 and sleeps.waits == []
