@@ -47,7 +47,7 @@ def test_scan_completes_with_30_percent_throttled(control, settings, fixed_tenan
     control.reset_stats(tenant.id)
     control.set_faults(tenant.id, seed=11, throttle_rate=0.3, retry_after_seconds=0.25)
     stats = GraphStats()
-    with GraphClient(graph.settings, tenant.id, graph._tokens, stats=stats,
+    with GraphClient(settings, tenant.id, app_tokens.source(tenant.id), stats=stats,
                      sleep=sleeps) as throttled:
         assert scan(throttled) == quiet
     mine = stats.snapshot()
@@ -63,14 +63,15 @@ def test_scan_completes_with_30_percent_throttled(control, settings, fixed_tenan
     assert all(wait >= 0.25 for wait in sleeps.waits)
 
 
-def test_scan_completes_with_service_unavailable_answers(control, graph, tenant, sleeps):
+def test_scan_completes_with_service_unavailable_answers(control, settings, graph, tenant,
+                                                         app_tokens, sleeps):
     quiet = scan(graph)
     pages = graph.stats.requests
     control.reset_stats(tenant.id)
     control.set_faults(tenant.id, seed=3, throttle_rate=0.1, service_unavailable_rate=0.2,
                        retry_after_seconds=0.1)
     stats = GraphStats()
-    with GraphClient(graph.settings, tenant.id, graph._tokens, stats=stats,
+    with GraphClient(settings, tenant.id, app_tokens.source(tenant.id), stats=stats,
                      sleep=sleeps) as client:
         assert scan(client) == quiet
     mine, theirs = stats.snapshot(), control.stats(tenant.id)
