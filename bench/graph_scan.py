@@ -172,6 +172,7 @@ def main() -> int:
         graph = stack.enter_context(GraphClient(settings, tenant_id, tokens.source(tenant_id),
                                                 stats=GraphStats()))
 
+        baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # after imports, token
         if not args.no_tracemalloc:
             tracemalloc.start()
         started = time.perf_counter()
@@ -205,7 +206,8 @@ def main() -> int:
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     print(f"peak memory: tracemalloc {peak / 1e6:.2f} MB" if peak is not None else
           "peak memory: tracemalloc off", end="")
-    print(f"; ru_maxrss client {own / 1024:.1f} MB, emulator (children) {children / 1024:.1f} MB")
+    print(f"; ru_maxrss client {own / 1024:.1f} MB (before the scan {baseline / 1024:.1f} MB), "
+          f"emulator (children) {children / 1024:.1f} MB")
     if args.json:
         print(json.dumps({"results": [r.__dict__ for r in results], "wall": wall,
                           "tracemalloc_peak": peak, "ru_maxrss_kb": own,
