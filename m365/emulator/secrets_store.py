@@ -58,8 +58,8 @@ class Keys:
             claims, self.signing_key, algorithm="RS256", headers={"kid": self.kid, "typ": "JWT"}
         )
 
-    def verify(self, token: str, *, audience: str | None = None) -> dict[str, Any]:
-        """Check signature only; callers check times and audience themselves."""
+    def verify(self, token: str) -> dict[str, Any]:
+        """Check the signature only; callers check times and audience themselves."""
         return jwt.decode(
             token,
             self.signing_key.public_key(),

@@ -141,7 +141,7 @@ class Tenant:
             for i in range(min(len(DIRECTORY_USERS), self.gen.user_count))
             if self.gen.user(i).id not in self.overrides["roles"]
         ]
-        found += [u for u in map(self.user, self.overrides["roles"]) if u is not None]
+        found += [u for u in map(self.user, list(self.overrides["roles"])) if u is not None]
         return [u for u in found if role_name in self.roles_of(u) and not self.is_deleted(u)]
 
     def password_version(self, user: User) -> int:
@@ -156,7 +156,8 @@ class Tenant:
     def directory_users(self) -> list[dict[str, Any]]:
         """The contract's sign-in accounts with their current passwords and roles."""
         shown = [self.gen.user(i) for i in range(len(DIRECTORY_USERS))]
-        shown += [u for u in map(self.user, self.overrides["roles"]) if u and u not in shown]
+        shown += [u for u in map(self.user, list(self.overrides["roles"]))
+                  if u and u not in shown]
         return [
             {
                 "id": u.id,

@@ -248,3 +248,12 @@ def test_unknown_segment_and_wrong_method(tenant):
     wrong = graph.put("/users", json={})
     assert wrong.status_code == 405
     assert wrong.json()["error"]["message"]
+
+
+def test_me_needs_a_delegated_token(tenant):
+    token = tenant.control.mint_token(tenant.id, app_id=TEST_APP.app_id,
+                                      user=tenant.backup_admin.id, scopes=["User.Read"])
+    me = tenant.graph(token).get("/me").json()
+    assert me["userPrincipalName"] == tenant.backup_admin.user_principal_name
+    app_only = tenant.graph().get("/me")
+    assert app_only.status_code == 403

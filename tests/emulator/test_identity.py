@@ -11,6 +11,7 @@ from m365.emulator.testing import (
     Pkce,
     admin_consent,
     authorize,
+    browser_flow,
     client_credentials_token,
     redeem_code,
     refresh,
@@ -356,7 +357,7 @@ def test_msal_gets_an_app_token(emulator, emulated_tenant):
 
 
 def test_msal_redeems_a_code_and_refreshes(emulator, emulated_tenant):
-    tenant = emulated_tenant()
+    tenant = emulated_tenant(consent=True)
     session = requests.Session()
     session.verify = emulator.ca_path
     session.trust_env = False
@@ -366,27 +367,38 @@ def test_msal_redeems_a_code_and_refreshes(emulator, emulated_tenant):
         http_client=session)
     scopes = ["https://graph.microsoft.com/BackupRestore-Control.ReadWrite.All"]
     flow = app.initiate_auth_code_flow(scopes, redirect_uri=TEST_APP.redirect_uri)
-    from urllib.parse import parse_qs, urlsplit
-
-    query = {k: v[0] for k, v in parse_qs(urlsplit(flow["auth_uri"]).query).items()}
-    assert query["code_challenge_method"] == "S256"
-    result_flow = authorize(emulator, tenant.id, TEST_APP.app_id, TEST_APP.redirect_uri,
-                            tenant.admin, scope=query["scope"], state=query["state"],
-                            nonce=query.get("nonce"))
-    # msal's own PKCE challenge is in its flow; drive the same query through the pages.
-    with emulator.http(follow_redirects=False) as http:
-        page = http.get(flow["auth_uri"].replace(emulator.base_url, ""))
-        assert page.status_code == 200
-    assert "code" in result_flow.params
-    from m365.emulator.testing import _browser_flow
-
-    redirect = _browser_flow(emulator, flow["auth_uri"].replace(emulator.base_url, ""),
-                             tenant.admin, "accept")
+    assert "code_challenge=" in flow["auth_uri"]  # msal uses PKCE
+    redirect = browser_flow(emulator, flow["auth_uri"], tenant.admin)
     result = app.acquire_token_by_auth_code_flow(flow, redirect.params)
     assert "access_token" in result, result
     assert result["id_token_claims"]["tid"] == tenant.id
-    accounts = app.get_accounts()
-    assert accounts
-    refreshed = app.acquire_token_silent_with_error(scopes, account=accounts[0],
+    assert _claims(result["access_token"])["scp"] == "BackupRestore-Control.ReadWrite.All"
+    [account] = app.get_accounts()
+    refreshed = app.acquire_token_silent_with_error(scopes, account=account,
                                                     force_refresh=True)
     assert "access_token" in refreshed, refreshed
+
+
+def test_organizations_flow_validates_like_social_auth(emulator, emulated_tenant):
+    """Sign in through /organizations and validate the id_token the way social-core 7 does:
+    discovery and JWKS with ?appid=, the `{tenantid}` issuer template, the key's issuer."""
+    tenant = emulated_tenant(consent=True)
+    pkce = Pkce.new()
+    flow = authorize(emulator, "organizations", TEST_APP.app_id, TEST_APP.redirect_uri,
+                     tenant.backup_admin, pkce=pkce,
+                     scope="openid profile offline_access "
+                           "https://graph.microsoft.com/BackupRestore-Control.ReadWrite.All")
+    tokens = redeem_code(emulator, "organizations", TEST_APP.app_id, TEST_APP.secret,
+                         TEST_APP.redirect_uri, flow.params["code"], pkce).json()
+    appid = f"?appid={TEST_APP.app_id}"
+    with emulator.http() as http:
+        doc = http.get(f"/organizations/v2.0/.well-known/openid-configuration{appid}").json()
+        keys = http.get(f"/organizations/discovery/v2.0/keys{appid}").json()["keys"]
+    claims = jwt.decode(tokens["id_token"], options={"verify_signature": False})
+    issuer = doc["issuer"].replace("{tenantid}", claims["tid"])
+    key = next(k for k in keys if k["kid"] == jwt.get_unverified_header(tokens["id_token"])["kid"])
+    assert key["issuer"].replace("{tenantid}", claims["tid"]) == claims["iss"] == issuer
+    verified = jwt.decode(tokens["id_token"], jwt.PyJWK(key).key, algorithms=["RS256"],
+                          audience=TEST_APP.app_id, issuer=issuer)
+    assert verified["tid"] == tenant.id
+    assert verified["preferred_username"] == tenant.backup_admin.user_principal_name

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
 from ..catalog import ROLE_TEMPLATES, ROLES_BY_ID, RoleTemplate
 from ..clock import iso
+from ..errors import ControlError
 from ..generator import SHARED, Group, User
 from ..ids import guid_from
 from ..world import Tenant
@@ -17,6 +19,7 @@ from .odata import (
     collection_page,
     count_response,
     entity,
+    needed_properties,
     parse_filter,
     sequence_source,
 )
@@ -39,9 +42,36 @@ GROUP_PROPERTIES = frozenset({
 })
 
 
-def user_json(tenant: Tenant, user: User) -> dict[str, Any]:
-    local = user.user_principal_name.partition("@")[0]
-    return {
+_DEFAULT_USER_FIELDS = frozenset(USER_DEFAULT_SELECT)
+# Properties beyond v1.0's default set, computed only when asked for (or on beta).
+_EXTRA_USER_PROPERTIES = {
+    "accountEnabled": lambda t, u: t.account_enabled(u),
+    "assignedLicenses": lambda t, u: [{"disabledPlans": [], "skuId": u.sku_id}]
+    if u.sku_id else [],
+    "createdDateTime": lambda t, u: iso(u.created),
+    "department": lambda t, u: u.department,
+    "usageLocation": lambda t, u: u.usage_location,
+    "userType": lambda t, u: "Member",
+    "city": lambda t, u: u.city,
+    "country": lambda t, u: u.country,
+    "mailNickname": lambda t, u: u.user_principal_name.partition("@")[0],
+    "proxyAddresses": lambda t, u: [f"SMTP:{u.mail}"] if u.mail else [],
+    "deletedDateTime": lambda t, u: None,
+}
+
+
+@lru_cache(maxsize=256)
+def _extras(fields: frozenset[str] | None) -> tuple[tuple[str, Any], ...]:
+    return tuple((name, get) for name, get in _EXTRA_USER_PROPERTIES.items()
+                 if fields is None or name in fields)
+
+
+def user_json(tenant: Tenant, user: User, fields: frozenset[str] | None = None
+              ) -> dict[str, Any]:
+    """A user as Graph shows it. `fields` (when not None) names the properties the caller
+    needs; others beyond the default set are skipped, since listing 100,000 users is
+    dominated by building properties nobody selected."""
+    body = {
         "id": user.id,
         "businessPhones": [],
         "displayName": user.display_name,
@@ -53,18 +83,11 @@ def user_json(tenant: Tenant, user: User) -> dict[str, Any]:
         "preferredLanguage": "en-US" if user.kind != SHARED else None,
         "surname": user.surname,
         "userPrincipalName": user.user_principal_name,
-        "accountEnabled": tenant.account_enabled(user),
-        "assignedLicenses": [{"disabledPlans": [], "skuId": user.sku_id}] if user.sku_id else [],
-        "createdDateTime": iso(user.created),
-        "department": user.department,
-        "usageLocation": user.usage_location,
-        "userType": "Member",
-        "city": user.city,
-        "country": user.country,
-        "mailNickname": local,
-        "proxyAddresses": [f"SMTP:{user.mail}"] if user.mail else [],
-        "deletedDateTime": None,
     }
+    if fields is None or not fields <= _DEFAULT_USER_FIELDS:
+        for name, get in _extras(fields):
+            body[name] = get(tenant, user)
+    return body
 
 
 def typed_user(tenant: Tenant, user: User) -> dict[str, Any]:
@@ -145,19 +168,21 @@ def _users_collection(ctx: Ctx) -> Collection:
     tenant = ctx.tenant
     gen = tenant.gen
     deleted = tenant.overrides["deletedUsers"]
-    compiled = parse_filter(ctx, _user_shape(ctx, lambda start: iter(())))
+    shape = _user_shape(ctx, lambda start: iter(()))
+    compiled = parse_filter(ctx, shape)
     direct = _direct_user_lookup(ctx, compiled.equalities if compiled else {})
+    fields = needed_properties(ctx, shape)
 
     def read(start: int) -> Iterator[tuple[int, dict[str, Any]]]:
         if direct is not None:
             for index in direct:
                 if index >= start:
-                    yield index, user_json(tenant, gen.user(index))
+                    yield index, user_json(tenant, gen.user(index), fields)
             return
         for index in range(start, gen.user_count):
             user = gen.user(index)
             if user.id not in deleted:
-                yield index, user_json(tenant, user)
+                yield index, user_json(tenant, user, fields)
 
     coll = _user_shape(ctx, read)
     coll.total = gen.user_count - len(deleted)
@@ -191,6 +216,16 @@ def list_users(ctx: Ctx):
 @route("/users/$count", "GET", perm.USERS)
 def count_users(ctx: Ctx):
     return count_response(ctx, _users_collection(ctx))
+
+
+@route("/me", "GET", perm.ME)
+def get_me(ctx: Ctx):
+    if ctx.user is None:
+        raise ControlError(400, "BadRequest",
+                           "/me request is only valid with delegated authentication flow.")
+    return entity(ctx, user_json(ctx.tenant, ctx.user), "users/$entity",
+                  properties=USER_PROPERTIES, entity_type="microsoft.graph.user",
+                  default_select=USER_DEFAULT_SELECT)
 
 
 @route("/users/<user_ref>", "GET", perm.USERS)

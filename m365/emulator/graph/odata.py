@@ -98,11 +98,23 @@ def parse_select(ctx: Ctx, coll: Collection) -> tuple[str, ...] | None:
 def project(item: dict[str, Any], fields: tuple[str, ...] | None) -> dict[str, Any]:
     if fields is None:
         return item
-    out = {k: v for k, v in item.items() if k.startswith("@odata.")}
+    out = {}
+    kind = item.get("@odata.type")
+    if kind is not None:
+        out["@odata.type"] = kind
     for name in fields:
         if name in item:
             out[name] = item[name]
     return out
+
+
+def needed_properties(ctx: Ctx, coll: Collection) -> frozenset[str] | None:
+    """The properties a page must carry (selected plus filtered), None for all of them."""
+    fields = parse_select(ctx, coll)
+    if fields is None:
+        return None
+    compiled = parse_filter(ctx, coll)
+    return frozenset(fields) | (compiled.properties if compiled else frozenset())
 
 
 def page_size(ctx: Ctx, coll: Collection) -> int:

@@ -10,6 +10,8 @@ from .core import access
 
 ORGANIZATION = access("Organization.Read.All", "Directory.Read.All",
                       "Organization.ReadWrite.All", "Directory.ReadWrite.All", "User.Read")
+ME = access("User.Read", "User.ReadWrite", "User.ReadBasic.All", "User.Read.All",
+            "Directory.Read.All", app=False)
 USERS = access("User.Read.All", "User.ReadWrite.All", "Directory.Read.All",
                "Directory.ReadWrite.All", "User.ReadBasic.All")
 MEMBER_OF = access("User.Read.All", "GroupMember.Read.All", "Group.Read.All",

@@ -37,7 +37,7 @@ def resource_by_sp_id(tenant: Tenant, sp_id: str) -> ResourceApp | None:
 
 def client_sp(tenant: Tenant, app_id: str) -> dict[str, Any] | None:
     app_id = app_id.lower()
-    for sp in tenant.data["consent"]["servicePrincipals"].values():
+    for sp in list(tenant.data["consent"]["servicePrincipals"].values()):
         if sp["appId"] == app_id:
             return sp
     return None
@@ -156,7 +156,7 @@ def assigned_roles(tenant: Tenant, app_id: str, resource: ResourceApp) -> list[s
         return []
     resource_sp = resource_sp_id(tenant, resource.app_id)
     values = []
-    for a in tenant.data["consent"]["appRoleAssignments"].values():
+    for a in list(tenant.data["consent"]["appRoleAssignments"].values()):
         if a["principalId"] == sp["id"] and a["resourceId"] == resource_sp:
             permission = resource.permission(a["appRoleId"], "Role")
             if permission is not None:
@@ -171,7 +171,7 @@ def consented_scopes(tenant: Tenant, app_id: str, resource: ResourceApp) -> set[
     resource_sp = resource_sp_id(tenant, resource.app_id)
     return {
         s
-        for g in tenant.data["consent"]["grants"].values()
+        for g in list(tenant.data["consent"]["grants"].values())
         if g["clientId"] == sp["id"] and g["resourceId"] == resource_sp
         for s in g["scope"].split()
     }
