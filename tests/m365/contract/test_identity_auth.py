@@ -130,3 +130,21 @@ def test_refresh_after_password_reset_or_disable_is_invalid_grant(
     source = DelegatedTokenSource(settings, tenant.id, answer["refresh_token"], lambda _: None)
     with pytest.raises(InvalidGrant):
         source.access_token()
+
+
+def test_concurrent_first_calls_ask_the_token_endpoint_once(settings, tenant):
+    from concurrent.futures import ThreadPoolExecutor
+
+    class CountingSession(requests.Session):
+        posts = 0
+
+        def post(self, *args, **kwargs):
+            CountingSession.posts += 1
+            return super().post(*args, **kwargs)
+
+    counting = CountingSession()
+    counting.verify, counting.trust_env = settings.ca_bundle, False
+    provider = AppTokenProvider(settings, http_session=counting)
+    with ThreadPoolExecutor(8) as pool:
+        tokens = set(pool.map(lambda _: provider.access_token(tenant.id), range(16)))
+    assert len(tokens) == 1 and CountingSession.posts == 1
