@@ -118,8 +118,11 @@ def admin_consent(emulator, settings: GraphSettings, tenant: EmulatedTenant,  # 
                   ) -> dict[str, str]:
     """Consent through the emulator's pages, starting from the client's own URL builder."""
     username, password = login(tenant, who)
-    build = legacy_admin_consent_url if legacy else admin_consent_url
-    url = build(settings, redirect_uri=REDIRECT_URI, state="st", tenant=tenant.id)
+    if legacy:  # the legacy endpoint accepts `common`: the signed-in admin picks the tenant
+        url = legacy_admin_consent_url(settings, redirect_uri=REDIRECT_URI, state="st")
+    else:
+        url = admin_consent_url(settings, redirect_uri=REDIRECT_URI, state="st",
+                                tenant=tenant.id)
     with browser.browser(str(emulator.ca_path)) as web:
         return browser.drive(web, url, username=username, password=password, accept=accept,
                              redirect_prefix=REDIRECT_URI)
