@@ -238,8 +238,8 @@ class GraphClient:
                 failed = [dep for dep in request.depends_on if dep in results
                           and not results[dep].ok]
                 if failed:
+                    # Built here, never sent: not counted (the failure itself already was).
                     results[request.id] = BatchResponse.failed_dependency(request.id, failed[0])
-                    self.stats.record_answer(424)
                 else:
                     to_send.append(request)
             if to_send:
