@@ -52,6 +52,9 @@ class Durations:
 
 
 class Tenant:
+    """One emulated tenant: its persisted document (`data`), its generated content (`gen`),
+    its lock, and in-memory request stats and fault counter."""
+
     def __init__(self, world: World, data: dict[str, Any]) -> None:
         self.world = world
         self.data = data

@@ -340,15 +340,21 @@ def test_token_endpoint_failure_fault(emulator, emulated_tenant):
 # ---- msal ----------------------------------------------------------------------------
 
 
-def test_msal_gets_an_app_token(emulator, emulated_tenant):
-    tenant = emulated_tenant(consent=True)
+def _msal_app(emulator, tenant) -> msal.ConfidentialClientApplication:
+    """msal as libraries.md section 9 requires here: a Session trusting the emulator's CA
+    and ignoring REQUESTS_CA_BUNDLE, no instance discovery."""
     session = requests.Session()
     session.verify = emulator.ca_path
     session.trust_env = False
-    app = msal.ConfidentialClientApplication(
+    return msal.ConfidentialClientApplication(
         TEST_APP.app_id, client_credential=TEST_APP.secret,
         authority=f"{emulator.base_url}/{tenant.id}", instance_discovery=False,
         http_client=session)
+
+
+def test_msal_gets_an_app_token(emulator, emulated_tenant):
+    tenant = emulated_tenant(consent=True)
+    app = _msal_app(emulator, tenant)
     result = app.acquire_token_for_client(scopes=["https://graph.microsoft.com/.default"])
     assert "access_token" in result, result
     assert set(_claims(result["access_token"])["roles"]) == SEED_GRAPH_ROLES
@@ -358,13 +364,7 @@ def test_msal_gets_an_app_token(emulator, emulated_tenant):
 
 def test_msal_redeems_a_code_and_refreshes(emulator, emulated_tenant):
     tenant = emulated_tenant(consent=True)
-    session = requests.Session()
-    session.verify = emulator.ca_path
-    session.trust_env = False
-    app = msal.ConfidentialClientApplication(
-        TEST_APP.app_id, client_credential=TEST_APP.secret,
-        authority=f"{emulator.base_url}/{tenant.id}", instance_discovery=False,
-        http_client=session)
+    app = _msal_app(emulator, tenant)
     scopes = ["https://graph.microsoft.com/BackupRestore-Control.ReadWrite.All"]
     flow = app.initiate_auth_code_flow(scopes, redirect_uri=TEST_APP.redirect_uri)
     assert "code_challenge=" in flow["auth_uri"]  # msal uses PKCE

@@ -209,3 +209,11 @@ def test_durations_can_be_configured(tmp_path):
             emu.control.advance_clock(5, info.id)
             shown = graph.get(f"/v1.0{ROOT}/protectionPolicies/{policy['id']}").json()
             assert shown["status"] == "active"
+
+
+def test_site_can_be_deleted_by_url(emulated_tenant):
+    tenant = emulated_tenant(consent=True)
+    graph = tenant.graph()
+    site = graph.get("/sites?search=*").json()["value"][1]
+    tenant.control.delete_site(tenant.id, site["webUrl"])
+    assert graph.get(f"/sites/{site['id']}").status_code == 404

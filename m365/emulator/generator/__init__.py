@@ -21,7 +21,6 @@ from __future__ import annotations
 from .model import (
     DIRECTORY_USERS,
     GB,
-    KIND_NAMES,
     MAILBOX_QUOTA,
     MB,
     MEMBER,
@@ -39,7 +38,7 @@ from .model import (
 from .tenant import TenantData
 
 __all__ = [
-    "DIRECTORY_USERS", "GB", "KIND_NAMES", "MAILBOX_QUOTA", "MB", "MEMBER", "ONEDRIVE_QUOTA",
+    "DIRECTORY_USERS", "GB", "MAILBOX_QUOTA", "MB", "MEMBER", "ONEDRIVE_QUOTA",
     "SHARED", "SITE_QUOTA", "UNLICENSED", "Group", "Site", "TenantData", "User",
     "default_group_count", "default_site_count", "tenant_name_of",
 ]

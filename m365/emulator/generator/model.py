@@ -16,7 +16,6 @@ from ..ids import digest
 _CREATED_EPOCH = parse_iso("2021-01-01T00:00:00Z")
 
 MEMBER, SHARED, UNLICENSED = 0, 1, 2
-KIND_NAMES = {MEMBER: "member", SHARED: "shared", UNLICENSED: "unlicensed"}
 
 # (local part, display name, roles) of the directory users every tenant has.
 DIRECTORY_USERS = (

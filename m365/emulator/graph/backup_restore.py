@@ -28,7 +28,7 @@ from .backup_common import (
 from .core import Ctx, Result, no_content
 from .odata import Collection, collection_page, reject_unknown_expand
 
-RESTORE, SEARCH = perm.BACKUP_RESTORE, perm.BACKUP_SEARCH
+RESTORE, READ, SEARCH = perm.BACKUP_RESTORE, perm.BACKUP_RESTORE_READ, perm.BACKUP_SEARCH
 
 _EXPAND_UNIT = re.compile(r"protectionUnit\(\s*\$filter\s*=\s*id\s+eq\s+'([^']+)'\s*\)", re.I)
 _FILTER_UNIT = re.compile(r"protectionUnit/id\s+eq\s+'([^']+)'", re.I)
@@ -260,27 +260,27 @@ def get_artifact(ctx: Ctx, session_id: str, artifact_id: str, workload: Workload
 
 
 def _register() -> None:
-    backup_route("/restorePoints", "GET", RESTORE, list_restore_points)
+    backup_route("/restorePoints", "GET", READ, list_restore_points)
     backup_route("/restorePoints/search", "POST", SEARCH, search_restore_points)
-    backup_route("/restorePoints/<point_id>", "GET", RESTORE, get_restore_point)
-    backup_route("/restoreSessions", "GET", RESTORE, list_sessions, workload=None)
-    backup_route("/restoreSessions/<session_id>", "GET", RESTORE, get_session, workload=None)
+    backup_route("/restorePoints/<point_id>", "GET", READ, get_restore_point)
+    backup_route("/restoreSessions", "GET", READ, list_sessions, workload=None)
+    backup_route("/restoreSessions/<session_id>", "GET", READ, get_session, workload=None)
     backup_route("/restoreSessions/<session_id>", "DELETE", RESTORE, delete_session,
                  workload=None)
     backup_route("/restoreSessions/<session_id>/activate", "POST", RESTORE, activate_session,
                  workload=None)
     for w in WORKLOADS:
         base = f"/{w.sessions}"
-        backup_route(base, "GET", RESTORE, list_sessions, workload=w)
+        backup_route(base, "GET", READ, list_sessions, workload=w)
         backup_route(base, "POST", RESTORE, create_session, workload=w)
-        backup_route(f"{base}/<session_id>", "GET", RESTORE, get_session, workload=w)
+        backup_route(f"{base}/<session_id>", "GET", READ, get_session, workload=w)
         backup_route(f"{base}/<session_id>", "PATCH", RESTORE, update_session, workload=w)
         backup_route(f"{base}/<session_id>", "DELETE", RESTORE, delete_session, workload=w)
         backup_route(f"{base}/<session_id>/activate", "POST", RESTORE, activate_session,
                      workload=w)
-        backup_route(f"{base}/<session_id>/{w.artifacts}", "GET", RESTORE, list_artifacts,
+        backup_route(f"{base}/<session_id>/{w.artifacts}", "GET", READ, list_artifacts,
                      workload=w)
-        backup_route(f"{base}/<session_id>/{w.artifacts}/<artifact_id>", "GET", RESTORE,
+        backup_route(f"{base}/<session_id>/{w.artifacts}/<artifact_id>", "GET", READ,
                      get_artifact, workload=w)
 
 

@@ -9,6 +9,7 @@ that into an HTTP answer for a direct call or an inner answer of a `$batch`.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -46,8 +47,6 @@ class GraphRoute:
     @property
     def template(self) -> str:
         """The path with `{name}` placeholders: how stats name the route."""
-        import re
-
         return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", self.path)
 
 
@@ -154,10 +153,6 @@ def bad_request(code: str, message: str) -> ControlError:
 
 def not_found(code: str, message: str) -> ControlError:
     return ControlError(404, code, message)
-
-
-def forbidden(code: str, message: str) -> ControlError:
-    return ControlError(403, code, message)
 
 
 def error_body(error: ControlError, request_id: str, client_request_id: str) -> dict[str, Any]:

@@ -40,4 +40,7 @@ BACKUP_CONFIG_READ = access("BackupRestore-Configuration.Read.All",
                             "BackupRestore-Configuration.ReadWrite.All")
 BACKUP_CONFIG_WRITE = access("BackupRestore-Configuration.ReadWrite.All")
 BACKUP_RESTORE = access("BackupRestore-Restore.ReadWrite.All")
+# Reads also take Restore.Read.All, which the reference says exists (without its id).
+BACKUP_RESTORE_READ = access("BackupRestore-Restore.Read.All",
+                             "BackupRestore-Restore.ReadWrite.All")
 BACKUP_SEARCH = access("BackupRestore-Search.Read.All")
