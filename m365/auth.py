@@ -101,10 +101,12 @@ class AppTokenProvider:
         return AppTokenSource(self, tenant_id)
 
     def access_token(self, tenant_id: str) -> str:
-        """A valid app-only Graph token for the tenant (cached)."""
+        """A valid app-only Graph token for the tenant (cached). Calls for one tenant are
+        serialised so that threads finding the cache empty ask the token endpoint once."""
         app = self._app(tenant_id)
         try:
-            result = app.acquire_token_for_client(scopes=[self._settings.graph_scope])
+            with self._tenant_lock(tenant_id):
+                result = app.acquire_token_for_client(scopes=[self._settings.graph_scope])
         except requests.RequestException as exc:
             raise TokenEndpointError(f"token endpoint unreachable: {type(exc).__name__}",
                                      tenant=tenant_id, transient=True) from exc
@@ -145,6 +147,10 @@ class AppTokenProvider:
         with self._lock:
             self._apps.pop(tenant_id, None)
 
+    def _tenant_lock(self, tenant_id: str) -> threading.Lock:
+        with self._lock:
+            return self._tenant_locks.setdefault(tenant_id, threading.Lock())
+
     def _app(self, tenant_id: str) -> msal.ConfidentialClientApplication:
         if not tenant_id or "/" in tenant_id:
             raise UnknownTenant(f"not a tenant id: {tenant_id!r}", tenant=tenant_id)
@@ -152,8 +158,7 @@ class AppTokenProvider:
             app = self._apps.get(tenant_id)
             if app is not None:
                 return app
-            tenant_lock = self._tenant_locks.setdefault(tenant_id, threading.Lock())
-        with tenant_lock:
+        with self._tenant_lock(tenant_id):
             with self._lock:
                 app = self._apps.get(tenant_id)
             if app is None:

@@ -186,7 +186,9 @@ class GraphClient:
 
         Only one page is held at a time, so a 100,000-user tenant streams in constant memory.
         The next link is followed verbatim (it carries the skiptoken and the original query);
-        `headers` are sent again on every page because Graph does not carry them over."""
+        `headers` are sent again on every page because Graph does not carry them over.
+        To resume after a failure (e.g. GraphThrottled in a Celery task), save the last
+        `Page.next_link` and pass it as `path`: absolute Graph URLs are accepted."""
         url: str | None = self.url(path, version)
         query = params
         while url is not None:
@@ -236,8 +238,8 @@ class GraphClient:
                 failed = [dep for dep in request.depends_on if dep in results
                           and not results[dep].ok]
                 if failed:
+                    # Built here, never sent: not counted (the failure itself already was).
                     results[request.id] = BatchResponse.failed_dependency(request.id, failed[0])
-                    self.stats.record_answer(424)
                 else:
                     to_send.append(request)
             if to_send:

@@ -5,8 +5,10 @@ this table is the one place that knows them, so every operation is written once.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from types import MappingProxyType
 
 ROOT = "/solutions/backupRestore"
 
@@ -80,7 +82,8 @@ def workload_of_type(odata_type: str) -> Workload | None:
 
 
 # Ask Graph for the enum members it hides by default (`failed`, `offboard*`, ...).
-PREFER_ALL_ENUMS = {"Prefer": "include-unknown-enum-members"}
+PREFER_ALL_ENUMS: Mapping[str, str] = MappingProxyType(
+    {"Prefer": "include-unknown-enum-members"})
 # Graph's limits per request (reference section 2): units per policy create or PATCH,
 # restore artifacts per session create or PATCH.
 MAX_UNITS_PER_REQUEST = 50

@@ -254,3 +254,22 @@ def test_batch_dependency_failing_in_an_earlier_call_gives_a_local_424():
     assert answers["fine"].status == 200
     assert [item["id"] for item in calls[1]] == ["fine"]
     assert "dependsOn" not in calls[1][0]  # its dependency ran in the first call
+
+
+def test_stats_stay_exact_under_concurrent_requests():
+    from concurrent.futures import ThreadPoolExecutor
+    from itertools import count
+
+    numbers = count()
+
+    def handler(request):
+        # every third answer is a throttle, whatever the thread
+        if next(numbers) % 3 == 0:
+            return throttled("0")
+        return httpx.Response(200, json={})
+    client, sleeps = make_client(handler, max_attempts=10)
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda _: client.get("/x"), range(200)))
+    stats = client.stats.snapshot()
+    assert stats.requests - stats.throttled == 200
+    assert stats.throttled == stats.retries == len(sleeps)

@@ -106,7 +106,7 @@ def settings(emulator, msp_app) -> GraphSettings:  # noqa: F811
 def new_tenant(emulated_tenant) -> Callable[..., EmulatedTenant]:  # noqa: F811
     """Fresh tenants from the emulator plugin (unique id and domain, deleted afterwards)."""
 
-    def create(users: int = 40, seed: int | None = None, **options: Any) -> EmulatedTenant:
+    def create(users: int = 80, seed: int | None = None, **options: Any) -> EmulatedTenant:
         seed = seed if seed is not None else uuid.uuid4().int % 1_000_000
         return emulated_tenant(users=users, seed=seed, **options)
 
@@ -118,8 +118,11 @@ def admin_consent(emulator, settings: GraphSettings, tenant: EmulatedTenant,  # 
                   ) -> dict[str, str]:
     """Consent through the emulator's pages, starting from the client's own URL builder."""
     username, password = login(tenant, who)
-    build = legacy_admin_consent_url if legacy else admin_consent_url
-    url = build(settings, redirect_uri=REDIRECT_URI, state="st", tenant=tenant.id)
+    if legacy:  # the legacy endpoint accepts `common`: the signed-in admin picks the tenant
+        url = legacy_admin_consent_url(settings, redirect_uri=REDIRECT_URI, state="st")
+    else:
+        url = admin_consent_url(settings, redirect_uri=REDIRECT_URI, state="st",
+                                tenant=tenant.id)
     with browser.browser(str(emulator.ca_path)) as web:
         return browser.drive(web, url, username=username, password=password, accept=accept,
                              redirect_prefix=REDIRECT_URI)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from m365.backup import bulk_jobs, policies, rules, units
@@ -43,7 +45,10 @@ def test_create_more_than_fifty_units_in_chunks(control, graph, new_tenant, tena
     assert policy.workload is Workload.EXCHANGE
     assert policy.retention_settings and policy.retention_settings[0].interval
     assert len(created.later_changes) == len(ids) - 50
-    assert all(c.ok and c.status is ProtectionUnitStatus.PROTECT_REQUESTED
+    # Units of a policy not yet activated read unprotected (the policy is inactive: "all
+    # units are unprotected"); Microsoft's PATCH example on a live policy shows protectRequested.
+    assert all(c.ok and c.status in (ProtectionUnitStatus.UNPROTECTED,
+                                     ProtectionUnitStatus.PROTECT_REQUESTED)
                for c in created.later_changes)
     listed = list(units.iter_protection_units(graph, workload=Workload.EXCHANGE,
                                               policy_id=policy.id))
@@ -184,7 +189,7 @@ def test_inclusion_rules(control, graph, tenant):
     assert static.id not in {r.id for r in rules.iter_inclusion_rules(
         graph, workload=Workload.EXCHANGE, policy_id=policy_id)}
     with pytest.raises(GraphNotFound) as caught:
-        rules.get_inclusion_rule(graph, workload=Workload.EXCHANGE, rule_id="missing-rule")
+        rules.get_inclusion_rule(graph, workload=Workload.EXCHANGE, rule_id=str(uuid.uuid4()))
     assert caught.value.has_code(ErrorCode.PROTECTION_RULE_NOT_FOUND)
 
 

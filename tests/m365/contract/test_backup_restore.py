@@ -193,3 +193,37 @@ def test_more_than_25_active_sessions(control, graph, tenant, protected_mailboxe
     advance(control, tenant, 600)  # the others finish; now it may run
     assert restore_sessions.activate_restore_session(graph, sessions[25].id).status in (
         RestoreSessionStatus.ACTIVATING, RestoreSessionStatus.ACTIVE)
+
+
+def test_more_than_fifty_units_and_artifacts_go_in_chunks(control, graph, tenant):
+    ids = [u.id for u in users.iter_users(graph) if u.mail][:55]
+    if len(ids) < 51:
+        pytest.skip("the tenant has fewer than 51 mailboxes")
+    created = policies.create_protection_policy(graph, workload=Workload.EXCHANGE,
+                                                display_name="Many", resource_ids=ids)
+    policies.activate_protection_policy(graph, created.policy.id)
+    advance(control, tenant, 3600)
+    unit_ids = [u.id for u in units.iter_protection_units(
+        graph, workload=Workload.EXCHANGE, policy_id=created.policy.id)]
+    assert len(unit_ids) == len(ids)
+    now = tenant_now(control, tenant)
+    before = graph.stats.requests
+    found = restore_points.search_restore_points(
+        graph, protection_unit_ids=unit_ids, start=now - timedelta(days=1), end=now,
+        preference=RestorePointPreference.LATEST)
+    assert graph.stats.requests - before == 2  # 50 + the rest
+    point_ids = [p.id for p in found.restore_points]
+    assert len(point_ids) == len(unit_ids)
+    before = graph.stats.requests
+    session = restore_sessions.create_restore_session(
+        graph, workload=Workload.EXCHANGE, restore_point_ids=point_ids,
+        destination_type=DestinationType.NEW)
+    assert graph.stats.requests - before == 2  # POST with 50, PATCH with the rest
+    artifacts = list(restore_sessions.iter_restore_artifacts(
+        graph, workload=Workload.EXCHANGE, session_id=session.id))
+    assert len(artifacts) == len(point_ids)
+    with pytest.raises(GraphBadRequest) as caught:  # Graph's own limit, shown raw
+        graph.post("/solutions/backupRestore/exchangeRestoreSessions", json={
+            "mailboxRestoreArtifacts": [{"restorePoint": {"@odata.id": p},
+                                         "destinationType": "new"} for p in point_ids[:51]]})
+    assert caught.value.has_code(ErrorCode.RESTORE_ARTIFACTS_LIMIT_BREACHED)

@@ -105,6 +105,8 @@ def test_sites_and_site_drive(graph):
     drive = sites.get_site_drive(graph, found[0].id)
     assert drive.quota_used is not None
     assert sites.get_site(graph, found[0].id).web_url == found[0].web_url
+    searched = list(sites.search_sites(graph))
+    assert {s.id for s in found} <= {s.id for s in searched}
 
 
 def test_service_principal_roles_and_grants(graph, settings):

@@ -130,3 +130,38 @@ def test_refresh_after_password_reset_or_disable_is_invalid_grant(
     source = DelegatedTokenSource(settings, tenant.id, answer["refresh_token"], lambda _: None)
     with pytest.raises(InvalidGrant):
         source.access_token()
+
+
+def test_concurrent_first_calls_ask_the_token_endpoint_once(settings, tenant):
+    from concurrent.futures import ThreadPoolExecutor
+
+    class CountingSession(requests.Session):
+        posts = 0
+
+        def post(self, *args, **kwargs):
+            CountingSession.posts += 1
+            return super().post(*args, **kwargs)
+
+    counting = CountingSession()
+    counting.verify, counting.trust_env = settings.ca_bundle, False
+    provider = AppTokenProvider(settings, http_session=counting)
+    with ThreadPoolExecutor(8) as pool:
+        tokens = set(pool.map(lambda _: provider.access_token(tenant.id), range(16)))
+    assert len(tokens) == 1 and CountingSession.posts == 1
+
+
+def test_legacy_admin_consent(emulator, settings, new_tenant):
+    tenant = new_tenant()
+    cancelled = admin_consent(emulator, settings, tenant, accept=False, legacy=True)
+    with pytest.raises(ConsentDenied) as caught:
+        parse_admin_consent_redirect(cancelled, expected_state="st")
+    assert caught.value.error == "permission_denied"
+    accepted = admin_consent(emulator, settings, tenant, legacy=True)
+    assert parse_admin_consent_redirect(accepted, expected_state="st").tenant_id == tenant.id
+    assert AppTokenProvider(settings).access_token(tenant.id)
+
+
+def test_privileged_role_administrator_may_consent(emulator, settings, new_tenant):
+    tenant = new_tenant()
+    answer = admin_consent(emulator, settings, tenant, who="privileged.admin")
+    assert parse_admin_consent_redirect(answer, expected_state="st").tenant_id == tenant.id

@@ -9,7 +9,7 @@ import pytest
 
 from m365 import reports
 from m365.errors import GraphForbidden
-from m365.graph import GraphClient
+from m365.graph import GraphClient, build_http_client
 
 
 @pytest.mark.parametrize(
@@ -45,12 +45,21 @@ def test_report_by_date_and_growth_with_the_clock(control, graph, tenant):
     assert sum(after.values()) > sum(before.values())
 
 
-def test_report_download_is_fetched_without_the_token(graph, emulator):
-    # The 302's Location is on the emulator's /_downloads/ host; the request the client sent
-    # there is recorded by the emulator's stats under the download route, not as a Graph call
-    # with a bearer token. The client side is pinned in tests/m365/test_graph_unit.py.
-    rows = list(reports.iter_onedrive_usage(graph, period="D30"))
+def test_report_download_is_fetched_without_the_token(settings, tenant, app_tokens, sleeps):
+    """Record the requests that really went out (over HTTPS to the emulator): the Graph call
+    carries the bearer token, the download behind the 302 does not."""
+    sent: list[tuple[str, bool]] = []
+    http = build_http_client(settings)
+    http.event_hooks["request"] = [
+        lambda request: sent.append((request.url.path, "authorization" in request.headers))]
+    with GraphClient(settings, tenant.id, app_tokens.source(tenant.id), http=http,
+                     sleep=sleeps) as graph:
+        rows = list(reports.iter_onedrive_usage(graph, period="D30"))
+    http.close()
     assert rows
+    assert sent[0] == ("/v1.0/reports/getOneDriveUsageAccountDetail(period='D30')", True)
+    assert sent[1][0].startswith("/_downloads/") and sent[1][1] is False
+    assert len(sent) == 2
 
 
 def test_reports_need_reports_read_all(control, settings, tenant, app_tokens, sleeps):
