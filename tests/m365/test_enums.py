@@ -6,26 +6,25 @@ from m365.backup import enums
 
 REFERENCE = {
     enums.BackupServiceStatus: "disabled, enabled, protectionChangeLocked, restoreLocked, "
-                               "unknownFutureValue",
+    "unknownFutureValue",
     enums.BackupServiceConsumer: "unknown, firstparty, thirdparty, unknownFutureValue",
     enums.DisableReason: "none, invalidBillingProfile, userRequested, unknownFutureValue, "
-                         "controllerServiceAppDeleted",
-    enums.ServiceAppStatus: "inactive, active, pendingActive, pendingInactive, "
-                            "unknownFutureValue",
+    "controllerServiceAppDeleted",
+    enums.ServiceAppStatus: "inactive, active, pendingActive, pendingInactive, unknownFutureValue",
     enums.ProtectionPolicyStatus: "inactive, activeWithErrors, updating, active, "
-                                  "unknownFutureValue, offboardRequested, offboarded",
+    "unknownFutureValue, offboardRequested, offboarded",
     enums.ProtectionUnitStatus: "protectRequested, protected, unprotectRequested, unprotected, "
-                                "removeRequested, unknownFutureValue, offboardRequested, "
-                                "offboarded, cancelOffboardRequested",
+    "removeRequested, unknownFutureValue, offboardRequested, "
+    "offboarded, cancelOffboardRequested",
     enums.ProtectionRuleStatus: "draft, active, completed, completedWithErrors, "
-                                "unknownFutureValue, updateRequested, deleteRequested",
+    "unknownFutureValue, updateRequested, deleteRequested",
     enums.ProtectionSource: "none, manual, dynamicRule, unknownFutureValue",
     enums.ProtectionUnitsBulkJobStatus: "unknown, active, completed, completedWithErrors, "
-                                        "unknownFutureValue",
+    "unknownFutureValue",
     enums.RestoreSessionStatus: "draft, activating, active, completedWithError, completed, "
-                                "unknownFutureValue, failed",
+    "unknownFutureValue, failed",
     enums.ArtifactRestoreStatus: "added, scheduling, scheduled, inProgress, succeeded, failed, "
-                                 "unknownFutureValue",
+    "unknownFutureValue",
     enums.DestinationType: "new, inPlace, unknownFutureValue",
     enums.RestorePointTags: "none, fastRestore, unknownFutureValue",
     enums.RestorePointPreference: "latest, oldest, unknownFutureValue",

@@ -57,8 +57,11 @@ def test_admin_consent_accept_then_app_only_token_from_cache(emulator, settings,
     assert first == second
     assert CountingSession.posts == 1  # the second call was served from msal's cache
     roles = provider.granted_roles(tenant.id)
-    assert {"Directory.Read.All", "Reports.Read.All",
-            "BackupRestore-Control.ReadWrite.All"} <= roles
+    assert {
+        "Directory.Read.All",
+        "Reports.Read.All",
+        "BackupRestore-Control.ReadWrite.All",
+    } <= roles
     assert token_claims(first).get("tid") == tenant.id
 
 
@@ -117,7 +120,8 @@ def test_delegated_refresh_rotates_and_hands_back_the_new_token(delegated):
 
 @pytest.mark.parametrize("event", ["password-reset", "disable"])
 def test_refresh_after_password_reset_or_disable_is_invalid_grant(
-        emulator, control, settings, tenant, event):
+    emulator, control, settings, tenant, event
+):
     answer = sign_in_delegated(emulator, settings, tenant, who="admin")
     upn, _ = login(tenant, "admin")
     if event == "password-reset":
