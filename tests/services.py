@@ -54,8 +54,11 @@ def celery_broker(url: str, transport_options: dict | None = None):
     from portal.celery import app
 
     def reset_pools():
-        if app._pool is not None:
-            app._pool.force_close_all()
+        # kombu keeps process-wide pools keyed by connection; reset them all rather than
+        # close one and leave it registered ("Acquire on closed pool" in later tests).
+        from kombu import pools
+
+        pools.reset()
         app._pool = None
         app.amqp._producer_pool = None
 
