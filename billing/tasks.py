@@ -74,9 +74,7 @@ def invoices_finalize_due() -> int:
 @shared_task(ignore_result=True)
 def usage_alerts_check() -> int:
     """Send the customer alerts whose threshold is crossed (beat, daily after metering)."""
-    from billing.services.alerts import usage_alerts_check as check
-
-    return len(check(now=timezone.now()))
+    return len(services.usage_alerts_check(now=timezone.now()))
 
 
 @shared_task(ignore_result=True)

@@ -4,6 +4,14 @@ Split by subject: `plans` (plans and subscriptions), `metering` (usage records),
 `invoicing` (the run, invoices, numbers, credit notes), `alerts` (customer usage alerts).
 """
 
+from billing.services.alerts import (
+    threshold_label,
+    threshold_value,
+    usage_alert_create,
+    usage_alert_delete,
+    usage_alert_update,
+    usage_alerts_check,
+)
 from billing.services.invoicing import (
     credit_note_create,
     invoice_finalize,
@@ -48,6 +56,12 @@ __all__ = [
     "subscription_delete",
     "subscription_end",
     "subscription_validate",
+    "threshold_label",
+    "threshold_value",
+    "usage_alert_create",
+    "usage_alert_delete",
+    "usage_alert_update",
+    "usage_alerts_check",
     "usage_backfill",
     "usage_meter_day",
 ]
