@@ -8,7 +8,9 @@ class InvalidPlan(DomainError):
     code = "invalid_plan"
 
 
-class SubscriptionConflict(Conflict):
+class SubscriptionConflict(DomainError):
+    """Overlapping days: bad input the caller fixes by changing dates (400, field named)."""
+
     code = "subscription_overlap"
 
 

@@ -260,6 +260,7 @@ def _segment_lines(segment: Segment, month: Period, by_workload) -> list[LineDra
         used_allowance = min(allowance, measured.quantity)
         allowance -= used_allowance
         label = _ladder_label(key, per_gb)
+        unit_label = QuantityUnit(terms.unit).label
         common = dict(
             workload=key,
             plan_id=terms.plan_id,
@@ -268,7 +269,7 @@ def _segment_lines(segment: Segment, month: Period, by_workload) -> list[LineDra
             ends_on=days.end,
             unit=terms.unit,
             series=measured.series,
-            basis=measured.basis,
+            basis=f"{measured.quantity.normalize():f} {unit_label} measured: {measured.basis}",
         )
         ladder_lines = []
         if used_allowance > 0:

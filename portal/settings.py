@@ -178,6 +178,14 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Distinct names for enums whose fields share a name ("status", "kind") across apps.
+    "ENUM_NAME_OVERRIDES": {
+        "TenantStatusEnum": "tenants.choices.TenantStatus",
+        "InvoiceStatusEnum": "billing.choices.InvoiceStatus",
+        "PlanKindEnum": "billing.choices.PlanKind",
+        "InvoiceLineKindEnum": "billing.choices.InvoiceLineKind",
+        "UsageAlertKindEnum": "billing.choices.UsageAlertKind",
+    },
 }
 
 # --- Celery ---------------------------------------------------------------------------------

@@ -105,7 +105,9 @@ def plan_validate(
         )
     if "" not in keys and keys != set(Workload.values):
         missing = ", ".join(sorted(set(Workload.values) - keys))
-        raise InvalidPlan(f"Per-workload prices need every workload; missing: {missing}.", "prices")
+        raise InvalidPlan(
+            f"Per-workload prices need every workload; missing: {missing}.", field="prices"
+        )
     for key in keys:
         ladder = [s for s in steps if s["workload"] == key]
         bounds = [s["up_to"] for s in ladder if s["up_to"] is not None]

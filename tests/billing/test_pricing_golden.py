@@ -96,9 +96,9 @@ def test_each_quantity_rule(rule, quantity, amount):
 
 def test_peak_names_its_day_and_month_end_its_value():
     peak = lines_for(flat(quantity_rule=QuantityRule.PEAK), history(stepped))[0]
-    assert peak.basis == "highest daily value (20 GB on 16 Mar)"
+    assert peak.basis == "20 GB-month measured: highest daily value (20 GB on 16 Mar)"
     end = lines_for(flat(quantity_rule=QuantityRule.MONTH_END), history(stepped))[0]
-    assert end.basis == "value on 31 Mar (5 GB)"
+    assert end.basis == "5 GB-month measured: value on 31 Mar (5 GB)"
 
 
 # --- rounding -------------------------------------------------------------------------------
