@@ -40,6 +40,18 @@ def plan_terms_by_id(plan_ids: Iterable[int] | None = None) -> dict[int, PlanTer
     return {plan.pk: PlanTerms.from_plan(plan, plan.prices.all()) for plan in plans}
 
 
+def subscription_is_invoiced(subscription: Subscription) -> bool:
+    """Does a finalized or paid invoice cover any day of this subscription?"""
+    issued = Invoice.objects.filter(
+        tenant_id=subscription.tenant_id,
+        status__in=[InvoiceStatus.FINALIZED, InvoiceStatus.PAID],
+        period_end__gt=subscription.starts_on,
+    )
+    if subscription.ends_on is not None:
+        issued = issued.filter(period_start__lt=subscription.ends_on)
+    return issued.exists()
+
+
 def subscriptions_by_tenant(
     *, tenant_ids: Iterable[int], period: Period
 ) -> dict[int, list[Subscription]]:

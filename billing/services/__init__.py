@@ -13,6 +13,7 @@ from billing.services.alerts import (
     usage_alerts_check,
 )
 from billing.services.invoicing import (
+    credit_note_check,
     credit_note_create,
     invoice_finalize,
     invoice_mark_paid,
@@ -38,6 +39,7 @@ from billing.services.plans import (
 
 __all__ = [
     "MeterResult",
+    "credit_note_check",
     "credit_note_create",
     "invoice_finalize",
     "invoice_mark_paid",

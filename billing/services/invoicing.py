@@ -491,25 +491,19 @@ def invoice_update(*, by: Principal, invoice: Invoice, notes: str, now: datetime
 # --- credit notes ---------------------------------------------------------------------------
 
 
-@transaction.atomic
-def credit_note_create(
-    *, by: Principal, invoice: Invoice, amount_minor: int, reason: str, now: datetime
-) -> CreditNote:
-    """Credit part or all of a finalized or paid invoice, never more than remains
-    creditable (checked under the invoice's row lock; the database checks it too)."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise DomainError("Say why the credit is given.", field="reason")
+def credit_note_check(*, invoice: Invoice, amount_minor) -> None:
+    """Raise a DomainError naming the field if `amount_minor` cannot be credited on
+    `invoice` as it stands (forms call this first; the service calls it under the lock)."""
     if isinstance(amount_minor, bool) or not isinstance(amount_minor, int) or amount_minor <= 0:
         raise DomainError(
             "A credit note must be for a whole number of minor units above zero.",
             field="amount_minor",
         )
-    invoice = _locked(invoice)
     if invoice.status not in (InvoiceStatus.FINALIZED, InvoiceStatus.PAID):
         raise InvalidTransition(
             f"Only a finalized or paid invoice can be credited; {invoice} is "
-            f"{invoice.get_status_display().lower()}."
+            f"{invoice.get_status_display().lower()}.",
+            field="invoice",
         )
     remaining = invoice.creditable_minor
     if amount_minor > remaining:
@@ -519,6 +513,19 @@ def credit_note_create(
             f"{format_money(invoice.credited_minor, invoice.currency)}).",
             field="amount_minor",
         )
+
+
+@transaction.atomic
+def credit_note_create(
+    *, by: Principal, invoice: Invoice, amount_minor: int, reason: str, now: datetime
+) -> CreditNote:
+    """Credit part or all of a finalized or paid invoice, never more than remains
+    creditable (checked under the invoice's row lock; the database checks it too)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("Say why the credit is given.", field="reason")
+    invoice = _locked(invoice)
+    credit_note_check(invoice=invoice, amount_minor=amount_minor)
     note = CreditNote.objects.create(
         tenant=invoice.tenant,
         invoice=invoice,
@@ -548,6 +555,7 @@ def credit_note_create(
 
 
 __all__ = [
+    "credit_note_check",
     "credit_note_create",
     "invoice_finalize",
     "invoice_mark_paid",

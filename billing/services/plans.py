@@ -10,15 +10,16 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from backups.choices import Workload
-from billing.choices import Currency, InvoiceStatus, PlanKind, QuantityRule
+from billing.choices import Currency, PlanKind, QuantityRule
 from billing.exceptions import (
     DomainError,
     InvalidPlan,
     InvalidTransition,
     SubscriptionConflict,
 )
-from billing.models import Invoice, Plan, PlanPrice, Subscription
+from billing.models import Plan, PlanPrice, Subscription
 from billing.periods import Period
+from billing.selectors import subscription_is_invoiced
 from tenants.models import Tenant
 from tenants.principals import Principal
 from tenants.services import audit_record
@@ -356,14 +357,7 @@ def subscription_end(
 @transaction.atomic
 def subscription_delete(*, by: Principal, subscription: Subscription, now: datetime) -> None:
     """Delete a subscription no issued invoice relies on (otherwise end it instead)."""
-    issued = Invoice.objects.filter(
-        tenant_id=subscription.tenant_id,
-        status__in=[InvoiceStatus.FINALIZED, InvoiceStatus.PAID],
-        period_end__gt=subscription.starts_on,
-    )
-    if subscription.ends_on is not None:
-        issued = issued.filter(period_start__lt=subscription.ends_on)
-    if issued.exists():
+    if subscription_is_invoiced(subscription):
         raise InvalidTransition(
             "An issued invoice covers days of this subscription; set an end date instead."
         )
