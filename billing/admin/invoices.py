@@ -76,7 +76,8 @@ class InvoiceAdmin(admin.ModelAdmin):
         "due_on",
         "created_at",
     ]
-    list_filter = ["status", "currency", "period_start"]
+    list_filter = ["status", "currency"]
+    date_hierarchy = "period_start"
     search_fields = ["number", "tenant__name", "tenant__slug"]
     list_select_related = ["tenant"]
     list_per_page = 100
@@ -159,6 +160,12 @@ class InvoiceAdmin(admin.ModelAdmin):
         """Lines and credit notes are read-only here."""
         # What the admin's change message reads from a saved formset: nothing saved here.
         formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+
+    def changelist_view(self, request, extra_context=None):
+        previous = Period.month_of(utc_today(timezone.now())).previous_month()
+        return super().changelist_view(
+            request, {**(extra_context or {}), "export_month": previous.label}
+        )
 
     # --- actions ------------------------------------------------------------------------
 

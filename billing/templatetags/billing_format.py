@@ -33,3 +33,13 @@ def series_rows(line):
         (day, series_value(value, line.unit), SOURCES.get(src, src))
         for day, value, src in line.series
     ]
+
+
+@register.filter
+def rate(value):
+    """A unit price with at least two decimals and no trailing noise: 0.100000 → 0.10."""
+    if value is None:
+        return ""
+    text = f"{Decimal(value).normalize():f}"
+    whole, _, fraction = text.partition(".")
+    return f"{whole}.{fraction.ljust(2, '0')}"
