@@ -110,7 +110,7 @@ def invoice_day_rows(invoices: Iterable[Invoice]) -> Iterator[list[str]]:
     yield DAY_COLUMNS
     for invoice in invoices:
         for line in invoice.lines.all():
-            for day, value, source in line.series:
+            for day, value, source in line.daily():
                 yield [
                     invoice.number or "",
                     str(line.position),
@@ -300,5 +300,5 @@ def _daily_pages(pdf: FPDF, invoice: Invoice, lines) -> None:
             width=130,
         ) as table:
             table.row(["Day", f"Protected ({unit})", "Source"])
-            for day, value, source in first.series:
+            for day, value, source in first.daily():
                 table.row([day, series_value(value, first.unit), SOURCES.get(source, source)])

@@ -61,6 +61,19 @@ def ratio(numerator: int, denominator: int) -> Decimal:
         return Decimal(numerator) / Decimal(denominator)
 
 
+def quantity_ratio(numerator: int, denominator: int) -> Decimal:
+    """`numerator / denominator` rounded half-up to six decimals, in exact integer arithmetic
+    (the same figure as `quantize_quantity(ratio(...))`, without a 50-digit division)."""
+    if isinstance(numerator, float) or isinstance(denominator, float):
+        raise TypeError("Billing never takes floats; pass ints.")
+    if numerator < 0 or denominator <= 0:
+        raise ValueError("quantity_ratio takes a non-negative numerator and a positive denominator")
+    scaled, remainder = divmod(numerator * 1_000_000, denominator)
+    if 2 * remainder >= denominator:
+        scaled += 1
+    return Decimal(scaled).scaleb(-6)
+
+
 def format_money(minor: int, currency: str) -> str:
     """`USD 1,234.56`: formatting happens only at the edge (pages, PDF, e-mail)."""
     major = to_major(minor, currency)

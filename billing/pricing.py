@@ -28,11 +28,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import NamedTuple
 
 from backups.choices import Workload
 from billing.choices import InvoiceLineKind, PlanKind, QuantityRule, QuantityUnit
 from billing.models.usage import GIB
-from billing.money import format_money, quantize_quantity, ratio, to_major, to_minor
+from billing.money import format_money, quantity_ratio, quantize_quantity, to_major, to_minor
 from billing.periods import Period
 
 WORKLOAD_ORDER: tuple[str, ...] = (Workload.EXCHANGE, Workload.ONEDRIVE, Workload.SHAREPOINT)
@@ -110,8 +111,7 @@ class UsageHistory:
         self.recorded[(workload, day)] = (protected_bytes, seats)
 
 
-@dataclass(frozen=True)
-class DailyValue:
+class DailyValue(NamedTuple):
     day: date
     value: int  # bytes or seats
     source: str  # RECORDED or CARRIED
@@ -136,8 +136,15 @@ class LineDraft:
     series: tuple[DailyValue, ...] = ()
     basis: str = ""
 
-    def series_json(self) -> list[list]:
-        return [[v.day.isoformat(), v.value, v.source] for v in self.series]
+    def series_json(self) -> dict:
+        """The compact stored form (see `InvoiceLine.series`)."""
+        if not self.series:
+            return {}
+        return {
+            "start": self.series[0].day.isoformat(),
+            "values": [v.value for v in self.series],
+            "carried": [i for i, v in enumerate(self.series) if v.source == CARRIED],
+        }
 
 
 @dataclass(frozen=True)
@@ -170,12 +177,16 @@ def daily_series(history: UsageHistory, workload: str, month: Period, seats: boo
 def _ladder_series(
     by_workload: Mapping[str, Mapping[date, DailyValue]], key: str, days: Period
 ) -> tuple[DailyValue, ...]:
-    workloads = WORKLOAD_ORDER if key == ALL_WORKLOADS else (key,)
+    if key != ALL_WORKLOADS:
+        values = by_workload[key]
+        return tuple(values[day] for day in days.iter_days())
     out = []
     for day in days.iter_days():
-        parts = [by_workload[w][day] for w in workloads]
-        source = CARRIED if any(p.source == CARRIED for p in parts) else RECORDED
-        out.append(DailyValue(day, sum(p.value for p in parts), source))
+        parts = [by_workload[w][day] for w in WORKLOAD_ORDER]
+        source = RECORDED
+        if parts[0].source == CARRIED or parts[1].source == CARRIED or parts[2].source == CARRIED:
+            source = CARRIED
+        out.append(DailyValue(day, parts[0].value + parts[1].value + parts[2].value, source))
     return tuple(out)
 
 
@@ -194,24 +205,24 @@ def month_quantity(
     fraction = "" if segment_days == month_days else f" x {segment_days}/{month_days} days"
     if rule == QuantityRule.DAILY_AVERAGE:
         total = sum(v.value for v in series)
-        quantity = ratio(total, unit_size * month_days)
+        quantity = quantity_ratio(total, unit_size * month_days)
         basis = f"sum of {segment_days} daily values / {month_days} days in {month.label}"
     elif rule == QuantityRule.PEAK:
         peak = max(series, key=lambda v: (v.value, -v.day.toordinal()))
-        quantity = ratio(peak.value * segment_days, unit_size * month_days)
+        quantity = quantity_ratio(peak.value * segment_days, unit_size * month_days)
         basis = f"highest daily value ({_value_label(peak.value, per_gb)} on {peak.day:%d %b}){fraction}"
     elif rule == QuantityRule.MONTH_END:
         last = series[-1]
-        quantity = ratio(last.value * segment_days, unit_size * month_days)
+        quantity = quantity_ratio(last.value * segment_days, unit_size * month_days)
         basis = f"value on {last.day:%d %b} ({_value_label(last.value, per_gb)}){fraction}"
     else:
         raise ValueError(f"Unknown quantity rule {rule!r}")
-    return MonthQuantity(quantize_quantity(quantity), tuple(series), basis)
+    return MonthQuantity(quantity, tuple(series), basis)
 
 
 def _value_label(value: int, per_gb: bool) -> str:
     if per_gb:
-        return f"{quantize_quantity(ratio(value, GIB)).normalize():f} GB"
+        return f"{quantity_ratio(value, GIB).normalize():f} GB"
     return f"{value} seats"
 
 

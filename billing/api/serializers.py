@@ -208,9 +208,10 @@ class UsageAggregateQuerySerializer(StrictSerializer):
 
 
 class InvoiceLineSerializer(serializers.ModelSerializer):
-    series = serializers.JSONField(
-        help_text='[day, value, source]: value in bytes (per-GB) or seats (per-user); source "r" '
-        'recorded, "c" carried from the last known day.'
+    series = serializers.SerializerMethodField(
+        help_text="The days behind the quantity, as [day, value, source]: value in bytes "
+        '(per-GB) or seats (per-user); source "r" recorded, "c" carried from the last known '
+        "day because that day had no record."
     )
 
     class Meta:
@@ -232,6 +233,20 @@ class InvoiceLineSerializer(serializers.ModelSerializer):
             "series",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(
+        {
+            "type": "array",
+            "items": {
+                "type": "array",
+                "items": {"oneOf": [{"type": "string"}, {"type": "integer"}]},
+                "minItems": 3,
+                "maxItems": 3,
+            },
+        }
+    )
+    def get_series(self, obj) -> list:
+        return [list(entry) for entry in obj.daily()]
 
 
 class CreditNoteBriefSerializer(serializers.ModelSerializer):

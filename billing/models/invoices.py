@@ -1,3 +1,5 @@
+from datetime import date, timedelta
+
 from django.db import models
 from django.db.models import F, Q
 
@@ -171,11 +173,12 @@ class InvoiceLine(models.Model):
     # Major units per unit, six decimals.
     unit_price = models.DecimalField(max_digits=14, decimal_places=6, default=0)
     amount_minor = models.BigIntegerField()
-    # The days behind the quantity: [[ "2026-03-01", value, source ], ...] where value is
-    # bytes (per-GB) or seats (per-user), and source "r" (recorded) or "c" (carried from the
-    # last known day because that day had no record). Days outside [starts_on, ends_on)
-    # are not billed under this line (before enablement, after offboarding, another plan).
-    series = models.JSONField(default=list, blank=True)
+    # The days behind the quantity, compact: {"start": "2026-03-01", "values": [v, ...],
+    # "carried": [i, ...]}: one value per day from `start` (bytes for per-GB lines, seats for
+    # per-user ones), and the indexes of days that had no record and carry the last known
+    # value. `daily()` reads it back. Days outside [starts_on, ends_on) are not billed on
+    # this line (before enablement, after the offboarding tail, under another plan).
+    series = models.JSONField(default=dict, blank=True)
     # How the quantity was taken from the series, in words.
     basis = models.CharField(max_length=500, blank=True)
 
@@ -206,6 +209,17 @@ class InvoiceLine(models.Model):
 
     def __str__(self) -> str:
         return self.description
+
+    def daily(self) -> list[tuple[str, int, str]]:
+        """(ISO day, value, "r" recorded / "c" carried) for each day behind the quantity."""
+        if not self.series:
+            return []
+        start = date.fromisoformat(self.series["start"])
+        carried = set(self.series.get("carried", ()))
+        return [
+            ((start + timedelta(days=i)).isoformat(), value, "c" if i in carried else "r")
+            for i, value in enumerate(self.series["values"])
+        ]
 
 
 class CreditNoteQuerySet(ScopedQuerySet):

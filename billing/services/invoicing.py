@@ -9,13 +9,15 @@ notes, never interleave.
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce
 
 from billing.choices import InvoiceRunStatus, InvoiceStatus
 from billing.exceptions import (
@@ -246,17 +248,12 @@ def _store_bills(
     Invoice.objects.bulk_create(new)
     counts.created = len(new)
 
-    stale = [invoice for tenant_id, invoice in drafts.items() if tenant_id not in bills]
+    stale = [invoice.pk for tenant_id, invoice in drafts.items() if tenant_id not in bills]
     if stale:
-        Invoice.objects.filter(pk__in=[i.pk for i in stale]).delete()
+        Invoice.objects.filter(pk__in=stale).delete()
     refreshed = [invoice for tenant_id, invoice in drafts.items() if tenant_id in bills]
     if refreshed:
         InvoiceLine.objects.filter(invoice__in=refreshed).delete()
-        for invoice in refreshed:
-            bill = bills[invoice.tenant_id]
-            invoice.currency, invoice.total_minor = bill.currency, bill.total_minor
-            invoice.run, invoice.updated_at = run, now
-        Invoice.objects.bulk_update(refreshed, ["currency", "total_minor", "run", "updated_at"])
     counts.refreshed = len(refreshed)
 
     lines = [
@@ -265,6 +262,24 @@ def _store_bills(
         for position, draft in enumerate(bills[invoice.tenant_id].lines, start=1)
     ]
     InvoiceLine.objects.bulk_create(lines, batch_size=LINE_BATCH)
+    if refreshed:
+        # One UPDATE for all recomputed drafts: the total is the sum of the lines, in SQL.
+        line_sums = (
+            InvoiceLine.objects.filter(invoice=OuterRef("pk"))
+            .order_by()
+            .values("invoice")
+            .annotate(total=Sum("amount_minor"))
+            .values("total")
+        )
+        Invoice.objects.filter(pk__in=[i.pk for i in refreshed]).update(
+            total_minor=Coalesce(Subquery(line_sums), 0), run=run, updated_at=now
+        )
+        changed = defaultdict(list)  # a currency changes only with the plan: rare
+        for invoice in refreshed:
+            if invoice.currency != bills[invoice.tenant_id].currency:
+                changed[bills[invoice.tenant_id].currency].append(invoice.pk)
+        for currency, ids in changed.items():
+            Invoice.objects.filter(pk__in=ids).update(currency=currency)
     return counts
 
 

@@ -31,7 +31,7 @@ def series_rows(line):
     """(day, value, source label) of an invoice line's daily series, value in GB or seats."""
     return [
         (day, series_value(value, line.unit), SOURCES.get(src, src))
-        for day, value, src in line.series
+        for day, value, src in line.daily()
     ]
 
 

@@ -71,7 +71,8 @@ def test_the_run_drafts_one_invoice_per_billable_tenant(billed, tenant_a, tenant
     line = b.lines.get()
     assert (line.quantity, line.unit_price, line.amount_minor) == (Decimal(12), Decimal("0.1"), 120)
     assert (line.starts_on, line.ends_on) == (date(2026, 3, 20), MARCH.end)
-    assert line.series[0] == ["2026-03-20", 31 * GIB, "r"] and len(line.series) == 12
+    assert line.daily()[0] == ("2026-03-20", 31 * GIB, "r") and len(line.daily()) == 12
+    assert line.series == {"start": "2026-03-20", "values": [31 * GIB] * 12, "carried": []}
     assert AuditEvent.objects.filter(action="invoice_run.finished").count() == 1
 
 
@@ -165,11 +166,12 @@ def test_a_missing_day_is_carried_and_shown_as_carried(tenant_a):
     record_usage(tenant_a, MARCH, gb=10, skip={date(2026, 3, 1), date(2026, 3, 2)})
     run_march()
     line = invoice_of(tenant_a).lines.get()
-    assert line.series[:3] == [
-        ["2026-03-01", 40 * GIB, "c"],
-        ["2026-03-02", 40 * GIB, "c"],
-        ["2026-03-03", 10 * GIB, "r"],
+    assert line.daily()[:3] == [
+        ("2026-03-01", 40 * GIB, "c"),
+        ("2026-03-02", 40 * GIB, "c"),
+        ("2026-03-03", 10 * GIB, "r"),
     ]
+    assert line.series["carried"] == [0, 1]
     assert line.quantity == Decimal("11.935484")  # (2 x 40 + 29 x 10) / 31
 
 

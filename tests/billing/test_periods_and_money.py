@@ -5,7 +5,15 @@ from decimal import Decimal
 
 import pytest
 
-from billing.money import format_money, parse_major, quantize_quantity, to_major, to_minor
+from billing.money import (
+    format_money,
+    parse_major,
+    quantity_ratio,
+    quantize_quantity,
+    ratio,
+    to_major,
+    to_minor,
+)
 from billing.periods import Period, add_months, months_between, utc_today
 
 
@@ -92,3 +100,14 @@ def test_formatting_and_parsing_at_the_edge():
     with pytest.raises(ValueError):
         parse_major("250.505", "USD")
     assert quantize_quantity(Decimal("1.0000005")) == Decimal("1.000001")
+
+
+@pytest.mark.parametrize(
+    ("numerator", "denominator"),
+    [(455, 31), (1, 3), (2, 3), (5, 10_000_000), (15, 10_000_000), (0, 7), (10**18, 33 * 2**30)],
+)
+def test_quantity_ratio_is_the_half_up_six_decimal_quotient(numerator, denominator):
+    assert quantity_ratio(numerator, denominator) == quantize_quantity(
+        ratio(numerator, denominator)
+    )
+    assert quantity_ratio(5, 10_000_000) == Decimal("0.000001")  # 0.0000005 rounds up
