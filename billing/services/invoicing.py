@@ -68,12 +68,11 @@ def next_document_number(*, prefix: str, now: datetime) -> str:
 
 
 @transaction.atomic
-def invoice_run_start(*, by: Principal, period_start: date, now: datetime) -> InvoiceRun:
-    """Queue the invoice run for the month of `period_start` and enqueue its task on commit.
-
-    Returns the run already queued or running for that month if there is one (starting
-    twice is harmless). Refuses months that are not over.
-    """
+def invoice_run_create(
+    *, by: Principal, period_start: date, now: datetime
+) -> tuple[InvoiceRun, bool]:
+    """The queued or running run for the month of `period_start`, or a new queued one
+    (returned with True). Refuses months that are not over."""
     month = Period.month_of(period_start)
     if month.end > utc_today(now):
         raise DomainError(
@@ -83,29 +82,35 @@ def invoice_run_start(*, by: Principal, period_start: date, now: datetime) -> In
     active = InvoiceRun.objects.filter(
         period_start=month.start,
         status__in=[InvoiceRunStatus.QUEUED, InvoiceRunStatus.RUNNING],
-    ).first()
-    if active is not None:
-        return active
+    )
+    if (run := active.first()) is not None:
+        return run, False
     try:
         with transaction.atomic():
             run = InvoiceRun.objects.create(
                 period_start=month.start, created_at=now, started_by_label=by.label[:200]
             )
     except IntegrityError:  # started at the same moment elsewhere
-        return InvoiceRun.objects.get(
-            period_start=month.start,
-            status__in=[InvoiceRunStatus.QUEUED, InvoiceRunStatus.RUNNING],
-        )
+        return active.get(), False
     audit_record(
         by=by, action="invoice_run.started", target=run, details={"period": month.label}, now=now
     )
+    return run, True
 
-    def enqueue():
-        from billing.tasks import invoice_run_execute
 
-        invoice_run_execute.delay(run.pk)
+@transaction.atomic
+def invoice_run_start(*, by: Principal, period_start: date, now: datetime) -> InvoiceRun:
+    """Queue the invoice run for the month of `period_start` and enqueue its task on commit.
+    Starting a month whose run is queued or running returns that run (no second task)."""
+    run, created = invoice_run_create(by=by, period_start=period_start, now=now)
+    if created:
 
-    transaction.on_commit(enqueue)
+        def enqueue():
+            from billing.tasks import invoice_run_execute
+
+            invoice_run_execute.delay(run.pk)
+
+        transaction.on_commit(enqueue)
     return run
 
 
@@ -575,6 +580,7 @@ __all__ = [
     "invoice_finalize",
     "invoice_mark_paid",
     "invoice_redraft",
+    "invoice_run_create",
     "invoice_run_execute",
     "invoice_run_start",
     "invoice_runs_for_usage_change",

@@ -379,3 +379,19 @@ def test_finalized_invoices_are_visible_to_customers_drafts_are_not(tenant_a):
     seen = Invoice.objects.visible_to(principal_for_user(user))
     assert [i.status for i in seen] == [InvoiceStatus.FINALIZED]
     assert Invoice.objects.visible_to(SYSTEM).count() == 2
+
+
+def test_the_run_command_invoices_a_month_here_and_now(billed, time_machine):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    time_machine.move_to(APRIL_2)
+    out = StringIO()
+    call_command("billing_invoice_run", "--month", "2026-03", stdout=out)
+    assert "3 tenant(s), 2 draft(s) created" in out.getvalue()
+    call_command("billing_invoice_run", "--month", "2026-03", stdout=out)
+    assert "0 draft(s) created, 2 recomputed" in out.getvalue()
+    assert Invoice.objects.count() == 2
+    with pytest.raises(CommandError, match="not over"):
+        call_command("billing_invoice_run", "--month", "2026-04")
