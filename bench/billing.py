@@ -211,25 +211,30 @@ def run(batch_size: int) -> None:
         )
         return seconds, counter["queries"]
 
-    first_seconds, first_queries = one_run("invoice run (drafts created)")
+    first_seconds, first_queries = one_run("invoice run")
     print(
         f"  invoices {Invoice.objects.count():,}, lines {InvoiceLine.objects.count():,}, "
         f"total USD {sum(Invoice.objects.filter(currency='USD').values_list('total_minor', flat=True)) / 100:,.2f}"
     )
-    second_seconds, _ = one_run("invoice run again (drafts recomputed)")
+    second_seconds, _ = one_run("invoice run again")
 
+    floors = []
     with connection.cursor() as cursor:
-        started = time.perf_counter()
-        cursor.execute(
-            "SELECT tenant_id, workload, SUM(protected_bytes), MAX(protected_bytes), "
-            "COUNT(*) FROM billing_usagerecord WHERE day >= %s AND day < %s "
-            "GROUP BY tenant_id, workload",
-            [MONTH_START, date(2026, 4, 1)],
-        )
-        groups = len(cursor.fetchall())
-        floor = time.perf_counter() - started
-    print(f"floor (one SQL aggregation, {groups:,} groups): {floor:.3f} s")
-    print(f"ratio run / floor: {first_seconds / floor:.0f}x (re-run {second_seconds / floor:.0f}x)")
+        for _ in range(3):  # best of three: the floor is what the database can do at best
+            started = time.perf_counter()
+            cursor.execute(
+                "SELECT tenant_id, workload, SUM(protected_bytes), MAX(protected_bytes), "
+                "COUNT(*) FROM billing_usagerecord WHERE day >= %s AND day < %s "
+                "GROUP BY tenant_id, workload",
+                [MONTH_START, date(2026, 4, 1)],
+            )
+            groups = len(cursor.fetchall())
+            floors.append(time.perf_counter() - started)
+    floor = min(floors)
+    print(
+        f"floor (one SQL aggregation over the same rows, {groups:,} groups, best of 3): {floor:.3f} s"
+    )
+    print(f"ratio run / floor: {first_seconds / floor:.0f}x (again: {second_seconds / floor:.0f}x)")
     print(f"queries: {first_queries} for the whole run (floor: 1)")
 
 

@@ -188,7 +188,7 @@ class InvoiceAdmin(admin.ModelAdmin):
     def mark_paid_selected(self, request, queryset):
         self._each(request, queryset, services.invoice_mark_paid, "{} invoice(s) marked paid.")
 
-    @admin.action(description="Recalculate selected drafts now", permissions=["change"])
+    @admin.action(description="Recalculate drafts / redraft voided", permissions=["change"])
     def recalculate_selected(self, request, queryset):
         by, now, done = request_principal(request), timezone.now(), 0
         for invoice in queryset:
