@@ -297,6 +297,7 @@ class InvoiceRun(models.Model):
     # Tenants to compute, and tenants computed so far.
     total = models.PositiveIntegerField(default=0)
     done = models.PositiveIntegerField(default=0)
+    # What the run's batches did (a task delivered twice adds its own work to these).
     created_count = models.PositiveIntegerField(default=0)
     refreshed_count = models.PositiveIntegerField(default=0)
     # Tenants whose invoice for the period is already finalized, paid or void.

@@ -16,8 +16,8 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, OuterRef, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import F, OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, Greatest, Least
 
 from billing.choices import InvoiceRunStatus, InvoiceStatus
 from billing.exceptions import (
@@ -139,11 +139,13 @@ def invoice_run_execute(
             set(subscribed.values_list("tenant_id", flat=True))
             | set(drafted.values_list("tenant_id", flat=True))
         )
-        run.status = InvoiceRunStatus.RUNNING
-        run.started_at = run.started_at or now
-        run.total, run.done = len(tenant_ids), 0
-        run.created_count = run.refreshed_count = run.skipped_count = 0
-        run.save()
+        if run.status == InvoiceRunStatus.QUEUED:
+            run.status = InvoiceRunStatus.RUNNING
+            run.started_at = now
+            run.total = len(tenant_ids)
+            run.save(update_fields=["status", "started_at", "total"])
+        # Else RUNNING: the task was delivered again (its worker died, or is still at work).
+        # Carry on from the start: batches are idempotent and progress never goes back.
 
     size = batch_size or settings.BILLING_RUN_BATCH_SIZE
     try:
@@ -153,6 +155,7 @@ def invoice_run_execute(
                 run=run,
                 month=month,
                 tenant_ids=tenant_ids[start : start + size],
+                reached=start + len(tenant_ids[start : start + size]),
                 terms=terms,
                 now=now,
             )
@@ -198,6 +201,7 @@ def _bill_batch(
     run: InvoiceRun,
     month: Period,
     tenant_ids: Sequence[int],
+    reached: int,
     terms: dict[int, PlanTerms],
     now: datetime,
 ) -> _BatchCounts:
@@ -218,7 +222,8 @@ def _bill_batch(
     counts = _store_bills(bills=bills, drafts=existing, month=month, run=run, now=now)
     counts.skipped = len(closed)
     InvoiceRun.objects.filter(pk=run.pk).update(
-        done=F("done") + len(tenant_ids),
+        # Monotonic and within the total even when two deliveries of the task overlap.
+        done=Least(F("total"), Greatest(F("done"), Value(reached))),
         created_count=F("created_count") + counts.created,
         refreshed_count=F("refreshed_count") + counts.refreshed,
         skipped_count=F("skipped_count") + counts.skipped,

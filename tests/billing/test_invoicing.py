@@ -395,3 +395,17 @@ def test_the_run_command_invoices_a_month_here_and_now(billed, time_machine):
     assert Invoice.objects.count() == 2
     with pytest.raises(CommandError, match="not over"):
         call_command("billing_invoice_run", "--month", "2026-04")
+
+
+def test_a_redelivered_run_task_finishes_an_interrupted_run(billed, tenant_a):
+    # The worker died after the first batch: the run is still "running", one draft exists.
+    run = InvoiceRun.objects.create(
+        period_start=MARCH.start, status="running", total=3, done=1, created_at=APRIL_2
+    )
+    services.invoice_redraft(
+        by=SYSTEM, tenant_id=tenant_a.pk, period_start=MARCH.start, now=APRIL_2
+    )
+    run = services.invoice_run_execute(run=run, now=APRIL_2, batch_size=1)
+    assert (run.status, run.done, run.total) == ("succeeded", 3, 3)
+    assert Invoice.objects.count() == 2  # the first tenant's draft recomputed, not doubled
+    assert services.invoice_run_execute(run=run, now=APRIL_2) == run  # finished: not repeated
