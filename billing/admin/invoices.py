@@ -1,4 +1,4 @@
-"""Admin pages for invoices, credit notes and invoice runs.
+"""Admin pages for invoices (credit notes and runs have their own modules).
 
 An invoice is never edited here once finalized: its change page is read-only (a POST is
 refused), and finalize / void / mark paid / credit go through the services.
@@ -6,18 +6,16 @@ refused), and finalize / void / mark paid / credit go through the services.
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import path
 from django.utils import timezone
-from django.utils.html import format_html
 
 from billing import services
-from billing.choices import InvoiceRunStatus, InvoiceStatus
 from billing.exceptions import DomainError
-from billing.models import CreditNote, Invoice, InvoiceLine, InvoiceRun
-from billing.money import format_money, parse_major
+from billing.models import CreditNote, Invoice, InvoiceLine
+from billing.money import format_money
 from billing.periods import Period, utc_today
 from billing.selectors import margin_rows
 from tenants.principals import request_principal
@@ -308,196 +306,4 @@ class InvoiceAdmin(admin.ModelAdmin):
                 "single": True,
                 "opts": self.model._meta,
             },
-        )
-
-
-class CreditNoteForm(forms.ModelForm):
-    amount = forms.DecimalField(
-        max_digits=18,
-        decimal_places=2,
-        help_text="In the invoice's currency, e.g. 12.50; at most what remains creditable.",
-    )
-
-    class Meta:
-        model = CreditNote
-        fields = ["invoice", "amount", "reason"]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["invoice"].queryset = Invoice.objects.filter(
-            status__in=[InvoiceStatus.FINALIZED, InvoiceStatus.PAID]
-        ).select_related("tenant")
-
-    def clean(self):
-        cleaned = super().clean()
-        invoice, amount = cleaned.get("invoice"), cleaned.get("amount")
-        if invoice is None or amount is None:
-            return cleaned
-        try:
-            cleaned["amount_minor"] = parse_major(amount, invoice.currency)
-            services.credit_note_check(invoice=invoice, amount_minor=cleaned["amount_minor"])
-        except ValueError as exc:
-            raise ValidationError({"amount": str(exc)}) from None
-        except DomainError as exc:
-            field = "amount" if exc.field == "amount_minor" else None
-            raise ValidationError({field: exc.message} if field else exc.message) from None
-        return cleaned
-
-
-@admin.register(CreditNote)
-class CreditNoteAdmin(admin.ModelAdmin):
-    form = CreditNoteForm
-    list_display = ["number", "invoice", "tenant", "amount_display", "reason", "created_at"]
-    search_fields = ["number", "invoice__number", "tenant__name"]
-    list_select_related = ["invoice", "tenant"]
-    raw_id_fields = ["invoice"]
-
-    @admin.display(description="Amount", ordering="amount_minor")
-    def amount_display(self, obj):
-        return format_money(obj.amount_minor, obj.currency)
-
-    def get_readonly_fields(self, request, obj=None):
-        if obj is None:
-            return []
-        return [
-            "number",
-            "tenant",
-            "invoice",
-            "amount_display",
-            "reason",
-            "created_at",
-            "created_by_label",
-        ]
-
-    def get_fields(self, request, obj=None):
-        return self.get_readonly_fields(request, obj) or ["invoice", "amount", "reason"]
-
-    def has_change_permission(self, request, obj=None):
-        return obj is None and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def get_changeform_initial_data(self, request):
-        return {"invoice": request.GET.get("invoice")}
-
-    def save_model(self, request, obj, form, change):
-        note = services.credit_note_create(
-            by=request_principal(request),
-            invoice=form.cleaned_data["invoice"],
-            amount_minor=form.cleaned_data["amount_minor"],
-            reason=form.cleaned_data["reason"],
-            now=timezone.now(),
-        )
-        obj.pk = note.pk
-        obj.refresh_from_db()
-
-
-class InvoiceRunForm(forms.ModelForm):
-    period = forms.CharField(
-        max_length=7,
-        label="Month",
-        help_text="YYYY-MM; a month that is over. Re-running a month refreshes its drafts and "
-        "never adds a second invoice.",
-    )
-
-    class Meta:
-        model = InvoiceRun
-        fields = []
-
-    def clean_period(self):
-        try:
-            month = Period.parse_month(self.cleaned_data["period"])
-        except ValueError as exc:
-            raise ValidationError(str(exc)) from None
-        if month.end > utc_today(timezone.now()):
-            raise ValidationError(f"{month.label} is not over yet.")
-        return month
-
-
-@admin.register(InvoiceRun)
-class InvoiceRunAdmin(admin.ModelAdmin):
-    form = InvoiceRunForm
-    list_display = [
-        "__str__",
-        "progress",
-        "created_count",
-        "refreshed_count",
-        "skipped_count",
-        "started_by_label",
-        "created_at",
-        "finished_at",
-    ]
-    list_filter = ["status"]
-    change_form_template = "admin/billing/invoicerun/change_form.html"
-    readonly_fields = [
-        "period_start",
-        "status",
-        "progress",
-        "total",
-        "done",
-        "created_count",
-        "refreshed_count",
-        "skipped_count",
-        "started_by_label",
-        "error",
-        "created_at",
-        "started_at",
-        "finished_at",
-    ]
-
-    @admin.display(description="Progress")
-    def progress(self, obj):
-        return format_html(
-            '<progress value="{}" max="{}" title="{} of {}"></progress> {} / {}',
-            obj.done,
-            max(obj.total, 1),
-            obj.done,
-            obj.total,
-            obj.done,
-            obj.total,
-        )
-
-    def get_fields(self, request, obj=None):
-        return ["period"] if obj is None else self.readonly_fields
-
-    def get_readonly_fields(self, request, obj=None):
-        return [] if obj is None else self.readonly_fields
-
-    def has_change_permission(self, request, obj=None):
-        return obj is None and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def get_changeform_initial_data(self, request):
-        previous = Period.month_of(utc_today(timezone.now())).previous_month()
-        return {"period": previous.label}
-
-    def save_model(self, request, obj, form, change):
-        run = services.invoice_run_start(
-            by=request_principal(request),
-            period_start=form.cleaned_data["period"].start,
-            now=timezone.now(),
-        )
-        obj.pk = run.pk
-        obj.refresh_from_db()
-
-    def response_add(self, request, obj, post_url_continue=None):
-        self.message_user(
-            request,
-            f"The invoice run for {obj.period_start:%Y-%m} is {obj.get_status_display().lower()}; "
-            "this page follows its progress.",
-            messages.SUCCESS,
-        )
-        return redirect(reverse("admin:billing_invoicerun_change", args=[obj.pk]))
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        run = InvoiceRun.objects.filter(pk=object_id).first()
-        active = run is not None and run.status in (
-            InvoiceRunStatus.QUEUED,
-            InvoiceRunStatus.RUNNING,
-        )
-        return super().change_view(
-            request, object_id, form_url, {**(extra_context or {}), "refresh": active}
         )

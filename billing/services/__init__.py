@@ -1,7 +1,8 @@
 """Writes of the billing app: keyword-only, one transaction, audited, `now` passed in.
 
 Split by subject: `plans` (plans and subscriptions), `metering` (usage records),
-`invoicing` (the run, invoices, numbers, credit notes), `alerts` (customer usage alerts).
+`invoice_run` (the monthly run), `invoicing` (lifecycle, numbers, credit
+notes), `alerts` (customer usage alerts).
 """
 
 from billing.services.alerts import (
@@ -12,16 +13,18 @@ from billing.services.alerts import (
     usage_alert_update,
     usage_alerts_check,
 )
-from billing.services.invoicing import (
-    credit_note_check,
-    credit_note_create,
-    invoice_finalize,
-    invoice_mark_paid,
+from billing.services.invoice_run import (
     invoice_redraft,
     invoice_run_create,
     invoice_run_execute,
     invoice_run_start,
     invoice_runs_for_usage_change,
+)
+from billing.services.invoicing import (
+    credit_note_check,
+    credit_note_create,
+    invoice_finalize,
+    invoice_mark_paid,
     invoice_update,
     invoice_void,
     invoices_finalize_due,
