@@ -10,6 +10,9 @@ from rest_framework.test import APIClient
 from tenants.choices import MembershipRole, StaffRole
 from tests.tenants.factories import MembershipFactory, TenantFactory, UserFactory, make_api_key
 
+# The Microsoft 365 emulator (one per test session) and its tenants.
+pytest_plugins = ["tests.fixtures.emulator", "tests.fixtures.portal_m365"]
+
 
 @pytest.fixture(autouse=True, scope="session")
 def _celery_runs_inline():

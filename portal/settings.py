@@ -108,7 +108,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
-    "social_core.backends.azuread_tenant.AzureADV2TenantOAuth2",
+    "tenants.consent.backend.CustomerAdminSignIn",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -178,9 +178,15 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
-    # Distinct names for enums whose fields share a name ("status", "kind") across apps.
+    # One named enum per choice set, so that fields called "status" in different models
+    # do not collide in the schema.
     "ENUM_NAME_OVERRIDES": {
         "TenantStatusEnum": "tenants.choices.TenantStatus",
+        "AppProfileStatusEnum": "tenants.choices.AppProfileStatus",
+        "GrantStatusEnum": "tenants.choices.GrantStatus",
+        "ConsentOutcomeEnum": "tenants.choices.ConsentOutcome",
+        "BackupServiceStatusEnum": "backups.choices.BackupServiceStatus",
+        "ServiceAppStatusEnum": "backups.choices.ServiceAppStatus",
         "InvoiceStatusEnum": "billing.choices.InvoiceStatus",
         "PlanKindEnum": "billing.choices.PlanKind",
         "InvoiceLineKindEnum": "billing.choices.InvoiceLineKind",
@@ -230,6 +236,14 @@ CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {
         "task": "portal.tasks.worker_heartbeat",
         "schedule": 60.0,
+    },
+    "verify-app-profiles": {
+        "task": "tenants.tasks.app_profiles_verify_all",
+        "schedule": crontab(minute=5, hour="*/6"),
+    },
+    "sync-backup-services": {
+        "task": "backups.tasks.backup_services_sync_all",
+        "schedule": crontab(minute=20),
     },
     "purge-expired-audit-events": {
         "task": "tenants.tasks.audit_events_purge",
@@ -292,7 +306,27 @@ M365_CLIENT_SECRET = env.str("M365_CLIENT_SECRET", default="") or dev_secret(
 )
 M365_MSP_TENANT_ID = env.str("M365_MSP_TENANT_ID", default="0f5c4b1e-7a1d-4c8e-9e55-6d2b1a0c0d01")
 # PEM file to trust for Microsoft's endpoints; empty means the system store (production).
-M365_CA_BUNDLE = env.str("M365_CA_BUNDLE", default=str(VAR_DIR / "emulator" / "ca.pem"))
+M365_CA_BUNDLE = env.str("M365_CA_BUNDLE", default=str(VAR_DIR / "emulator" / "tls" / "ca.pem"))
+
+# Consent journey (tenants/consent): links and states are single-use and expire.
+CONSENT_LINK_VALID_HOURS = env.int("CONSENT_LINK_VALID_HOURS", default=7 * 24)
+CONSENT_STATE_VALID_MINUTES = env.int("CONSENT_STATE_VALID_MINUTES", default=60)
+# Tasks queued (with the tenant id) when an app profile turns active after a consent.
+APP_PROFILE_ACTIVATED_TASKS = ["backups.tasks.backup_service_connect"]
+# Days ahead a hand-over from an existing backup controller takes effect (Graph: 7 to 30).
+BACKUP_HANDOVER_DAYS = env.int("BACKUP_HANDOVER_DAYS", default=7)
+# The administrator's Microsoft sign-in: every URL and credential comes from the M365_*
+# settings above (tenants/consent/backend.py); the pipeline never creates portal users.
+SOCIAL_AUTH_PIPELINE = (
+    "social_core.pipeline.social_auth.social_details",
+    "social_core.pipeline.social_auth.social_uid",
+    "social_core.pipeline.social_auth.auth_allowed",
+    "tenants.consent.pipeline.complete_admin_sign_in",
+)
+SOCIAL_AUTH_LOGIN_ERROR_URL = "/consent/done/"
+SOCIAL_AUTH_RAISE_EXCEPTIONS = False
+SOCIAL_AUTH_URL_NAMESPACE = "social"
+SOCIAL_AUTH_REDIRECT_IS_HTTPS = env.bool("SOCIAL_AUTH_REDIRECT_IS_HTTPS", default=False)
 
 # --- Logging --------------------------------------------------------------------------------
 LOGGING = {

@@ -9,6 +9,7 @@ from django.db.models import Count
 from rest_framework_api_key.models import APIKey
 
 from tenants import services
+from tenants.admin_onboarding import NeedsAttentionFilter, onboard_view, profile_link, status_badge
 from tenants.choices import TenantStatus
 from tenants.exceptions import DomainError
 from tenants.models import ApiKey, AuditEvent, Membership, Tenant
@@ -29,8 +30,18 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Tenant)
 class TenantAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "primary_domain", "status", "member_count", "created_at"]
-    list_filter = ["status"]
+    list_display = [
+        "name",
+        "slug",
+        "primary_domain",
+        "status_badge",
+        "app_profile_badge",
+        "backup_service_badge",
+        "member_count",
+        "created_at",
+    ]
+    list_filter = [NeedsAttentionFilter, "status"]
+    change_list_template = "admin/tenants/tenant/change_list.html"
     search_fields = ["name", "slug", "primary_domain", "entra_tenant_id"]
     readonly_fields = ["status", "status_reason", "status_changed_at", "created_at", "updated_at"]
     prepopulated_fields = {"slug": ["name"]}
@@ -39,7 +50,47 @@ class TenantAdmin(admin.ModelAdmin):
     list_per_page = 50
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(_member_count=Count("memberships"))
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("app_profile", "backup_service")
+            .annotate(_member_count=Count("memberships"))
+        )
+
+    def get_urls(self):
+        from django.urls import path
+
+        onboard = path(
+            "onboard/",
+            self.admin_site.admin_view(lambda request: onboard_view(self, request)),
+            name="tenants_tenant_onboard",
+        )
+        return [onboard, *super().get_urls()]
+
+    @admin.display(description="Status", ordering="status")
+    def status_badge(self, obj):
+        return status_badge(obj.status, obj.get_status_display())
+
+    @admin.display(description="App profile")
+    def app_profile_badge(self, obj):
+        return profile_link(obj)
+
+    @admin.display(description="Backup service")
+    def backup_service_badge(self, obj):
+        service = getattr(obj, "backup_service", None)
+        if service is None:
+            return status_badge("none", "Not connected")
+        label = service.get_status_display()
+        if service.service_app_status == "pending_active":
+            label = f"Hand-over {service.service_app_effective_at:%d %b}"
+        elif service.offboard_requested_at:
+            label = f"Offboarded, billed until {service.billing_ends_at:%d %b}"
+        return status_badge(
+            service.service_app_status
+            if service.service_app_status == "pending_active"
+            else service.status,
+            label,
+        )
 
     @admin.display(description="Members", ordering="_member_count")
     def member_count(self, obj):

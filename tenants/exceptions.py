@@ -25,3 +25,20 @@ class Conflict(DomainError):
 class NotPermitted(DomainError):
     status = 403
     code = "permission_denied"
+
+
+class MicrosoftUnavailable(DomainError):
+    """Microsoft (or the emulator) did not answer in time; the caller may try again."""
+
+    status = 503
+    code = "microsoft_unavailable"
+
+
+class ConsentError(DomainError):
+    """A consent step refused; `failure` is the ConsentFailure code recorded for it."""
+
+    code = "consent_failed"
+
+    def __init__(self, failure: str, message: str):
+        super().__init__(message)
+        self.failure = failure

@@ -1,7 +1,15 @@
 import django_filters
 
 from tenants.choices import TenantStatus
-from tenants.models import ApiKey, AuditEvent, Membership, Tenant
+from tenants.models import (
+    ApiKey,
+    AppProfile,
+    AuditEvent,
+    ConsentRequest,
+    Membership,
+    PermissionGrant,
+    Tenant,
+)
 
 
 class TenantFilter(django_filters.FilterSet):
@@ -53,3 +61,32 @@ class ApiKeyFilter(django_filters.FilterSet):
     class Meta:
         model = ApiKey
         fields = ["tenant", "revoked", "read_only"]
+
+
+class AppProfileFilter(django_filters.FilterSet):
+    tenant = django_filters.NumberFilter(field_name="tenant_id")
+    needs_attention = django_filters.BooleanFilter(method="filter_attention")
+
+    class Meta:
+        model = AppProfile
+        fields = ["tenant", "status"]
+
+    def filter_attention(self, queryset, name, value):
+        return queryset.needs_attention() if value else queryset.filter(status="active")
+
+
+class PermissionGrantFilter(django_filters.FilterSet):
+    profile = django_filters.NumberFilter(field_name="profile_id")
+    tenant = django_filters.NumberFilter(field_name="profile__tenant_id")
+
+    class Meta:
+        model = PermissionGrant
+        fields = ["profile", "tenant", "status", "type"]
+
+
+class ConsentRequestFilter(django_filters.FilterSet):
+    tenant = django_filters.NumberFilter(field_name="tenant_id")
+
+    class Meta:
+        model = ConsentRequest
+        fields = ["tenant", "outcome", "purpose", "failure"]

@@ -14,7 +14,10 @@ from tenants.models import Tenant
 from tenants.principals import Principal, request_principal
 
 # Sections of the customer pages, in navigation order: (label, url name). Apps add theirs.
-CUSTOMER_SECTIONS: list[tuple[str, str]] = [("Overview", "customer:overview")]
+CUSTOMER_SECTIONS: list[tuple[str, str]] = [
+    ("Overview", "customer:overview"),
+    ("Authorization", "customer:authorization"),
+]
 
 
 class TenantPageMixin(LoginRequiredMixin, ContextMixin):

@@ -6,4 +6,5 @@ from tenants import views
 
 urlpatterns = [
     path("", views.OverviewView.as_view(), name="overview"),
+    path("authorization/", views.AuthorizationView.as_view(), name="authorization"),
 ]

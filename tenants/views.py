@@ -1,9 +1,13 @@
+from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.generic import TemplateView
 
-from tenants.models import AuditEvent, Membership, Tenant
+from tenants.exceptions import DomainError
+from tenants.manifest import manifest
+from tenants.models import AppProfile, AuditEvent, Membership, Tenant
 from tenants.pages import TenantPageMixin
 from tenants.principals import request_principal
+from tenants.services.onboarding import consent_request_create
 
 
 def home(request):
@@ -32,3 +36,30 @@ class OverviewView(TenantPageMixin, TemplateView):
         )
         context["recent_events"] = self.scoped(AuditEvent.objects).order_by("-created_at")[:10]
         return context
+
+
+class AuthorizationView(TenantPageMixin, TemplateView):
+    """The app profile as the customer sees it: status, who consented, every permission with
+    its purpose and whether it is granted; customer admins can (re-)authorize from here."""
+
+    template_name = "customer/authorization.html"
+    section = "customer:authorization"
+    writes = True
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        profile = self.scoped(AppProfile.objects).first()
+        context.update(
+            profile=profile,
+            permissions=manifest(),
+            grants={g.permission_key: g for g in profile.grants.all()} if profile else {},
+        )
+        return context
+
+    def post(self, request, *args, **kwargs):
+        try:
+            link = consent_request_create(by=self.principal, tenant=self.tenant)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return redirect("customer:authorization", slug=self.tenant.slug)
+        return redirect(link.url)

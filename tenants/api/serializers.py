@@ -6,7 +6,16 @@ from portal.api.serializers import (
     StrictSerializer,
 )
 from tenants.choices import MembershipRole
-from tenants.models import ApiKey, AuditEvent, Membership, Tenant
+from tenants.manifest import manifest
+from tenants.models import (
+    ApiKey,
+    AppProfile,
+    AuditEvent,
+    ConsentRequest,
+    Membership,
+    PermissionGrant,
+    Tenant,
+)
 
 
 class TenantSerializer(StrictModelSerializer):
@@ -127,4 +136,118 @@ class ApiKeyCreatedSerializer(ApiKeySerializer):
 
     class Meta(ApiKeySerializer.Meta):
         fields = [*ApiKeySerializer.Meta.fields, "key"]
+        read_only_fields = fields
+
+
+class TenantOnboardSerializer(StrictSerializer):
+    name = serializers.CharField(max_length=200)
+    domain = serializers.RegexField(
+        r"^(?=.{3,253}$)([a-z0-9-]{1,63}\.)+[a-z]{2,63}$",
+        max_length=253,
+        error_messages={"invalid": "Enter a domain such as contoso.onmicrosoft.com."},
+    )
+    slug = serializers.SlugField(max_length=60, required=False, allow_blank=True)
+
+    def validate_domain(self, value: str) -> str:
+        return value.lower()
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict) and isinstance(data.get("domain"), str):
+            data = {**data, "domain": data["domain"].strip().lower()}
+        return super().to_internal_value(data)
+
+
+class PermissionGrantSerializer(serializers.ModelSerializer):
+    purpose = serializers.SerializerMethodField()
+    api = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PermissionGrant
+        fields = [
+            "id",
+            "profile",
+            "api",
+            "resource_app_id",
+            "permission",
+            "type",
+            "status",
+            "purpose",
+            "granted_since",
+            "last_checked_at",
+        ]
+        read_only_fields = fields
+
+    def _row(self, obj):
+        return next((r for r in manifest() if r.key == obj.permission_key), None)
+
+    def get_purpose(self, obj) -> str:
+        row = self._row(obj)
+        return row.purpose if row else ""
+
+    def get_api(self, obj) -> str:
+        row = self._row(obj)
+        return row.api if row else ""
+
+
+class AppProfileSerializer(serializers.ModelSerializer):
+    tenant_slug = serializers.SlugRelatedField(source="tenant", slug_field="slug", read_only=True)
+
+    class Meta:
+        model = AppProfile
+        fields = [
+            "id",
+            "tenant",
+            "tenant_slug",
+            "status",
+            "status_reason",
+            "status_changed_at",
+            "consented_by_upn",
+            "consented_by_role",
+            "consented_at",
+            "manifest_version",
+            "service_principal_id",
+            "last_verified_at",
+            "last_verification_error",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class ConsentLinkCreateSerializer(StrictSerializer):
+    sent_to = serializers.EmailField(required=False, allow_blank=True, default="")
+    valid_hours = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=720,
+        help_text="How long the link works (default CONSENT_LINK_VALID_HOURS, 168).",
+    )
+
+
+class ConsentLinkSerializer(serializers.ModelSerializer):
+    url = serializers.CharField(read_only=True, help_text="Single-use; shown in this answer only.")
+
+    class Meta:
+        model = ConsentRequest
+        fields = ["id", "tenant", "purpose", "sent_to", "expires_at", "outcome", "url"]
+        read_only_fields = fields
+
+
+class ConsentRequestSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ConsentRequest
+        fields = [
+            "id",
+            "tenant",
+            "profile",
+            "purpose",
+            "sent_to",
+            "created_by_label",
+            "expires_at",
+            "signed_in_upn",
+            "outcome",
+            "failure",
+            "failure_detail",
+            "completed_at",
+            "created_at",
+        ]
         read_only_fields = fields

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -12,8 +14,26 @@ from portal.api.viewsets import (
 )
 from tenants import services
 from tenants.api import serializers
-from tenants.filters import ApiKeyFilter, AuditEventFilter, MembershipFilter, TenantFilter
-from tenants.models import ApiKey, AuditEvent, Membership, Tenant
+from tenants.exceptions import DomainError
+from tenants.filters import (
+    ApiKeyFilter,
+    AppProfileFilter,
+    AuditEventFilter,
+    ConsentRequestFilter,
+    MembershipFilter,
+    PermissionGrantFilter,
+    TenantFilter,
+)
+from tenants.models import (
+    ApiKey,
+    AppProfile,
+    AuditEvent,
+    ConsentRequest,
+    Membership,
+    PermissionGrant,
+    Tenant,
+)
+from tenants.services.onboarding import consent_request_create, tenant_onboard
 
 
 class TenantViewSet(ScopedModelViewSet):
@@ -27,6 +47,7 @@ class TenantViewSet(ScopedModelViewSet):
     action_permissions = {
         "suspend": "tenants.change_tenant",
         "reactivate": "tenants.change_tenant",
+        "onboard": "tenants.add_tenant",
     }
 
     def get_serializer_class(self):
@@ -52,6 +73,18 @@ class TenantViewSet(ScopedModelViewSet):
         body.is_valid(raise_exception=True)
         tenant = services.tenant_suspend(by=self.principal, tenant=tenant, **body.validated_data)
         return Response(serializers.TenantSerializer(tenant).data)
+
+    @extend_schema(
+        request=serializers.TenantOnboardSerializer, responses={201: serializers.TenantSerializer}
+    )
+    @action(detail=False, methods=["post"])
+    def onboard(self, request):
+        """Create a tenant from one of its domains: the Entra tenant id comes from Microsoft's
+        OpenID discovery; the app profile waits for the administrator's consent."""
+        body = serializers.TenantOnboardSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        tenant = tenant_onboard(by=self.principal, **body.validated_data)
+        return Response(serializers.TenantSerializer(tenant).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=serializers.TenantSerializer)
     @action(detail=True, methods=["post"])
@@ -142,3 +175,85 @@ class ApiKeyViewSet(ScopedCreateReadViewSet):
             by=self.principal, api_key=self.get_object(), now=timezone.now()
         )
         return Response(serializers.ApiKeySerializer(api_key).data)
+
+
+class AppProfileViewSet(ScopedReadOnlyViewSet):
+    """The Cloud Backup Express app profile of each tenant: status, consent, verification.
+    Customer admins may start a re-authorization for their own tenant."""
+
+    queryset = AppProfile.objects.select_related("tenant")
+    serializer_class = serializers.AppProfileSerializer
+    filterset_class = AppProfileFilter
+    ordering_fields = ["created_at", "status_changed_at", "last_verified_at"]
+    customer_actions = ("list", "retrieve", "reauthorize")
+    action_permissions = {
+        "consent_link": "tenants.change_appprofile",
+        "verify": "tenants.change_appprofile",
+        "reauthorize": "tenants.change_appprofile",
+    }
+
+    def _link(self, request, profile):
+        body = serializers.ConsentLinkCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        hours = body.validated_data.get("valid_hours")
+        link = consent_request_create(
+            by=self.principal,
+            tenant=profile.tenant,
+            sent_to=body.validated_data["sent_to"],
+            valid_for=timedelta(hours=hours) if hours else None,
+        )
+        out = serializers.ConsentLinkSerializer(link.request).data
+        out["url"] = link.url
+        return Response(out, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=serializers.ConsentLinkCreateSerializer,
+        responses={201: serializers.ConsentLinkSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="consent-links")
+    def consent_link(self, request, pk=None):
+        """A single-use consent link for the tenant's administrator (e-mailed if `sent_to`)."""
+        return self._link(request, self.get_object())
+
+    @extend_schema(
+        request=serializers.ConsentLinkCreateSerializer,
+        responses={201: serializers.ConsentLinkSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def reauthorize(self, request, pk=None):
+        """Start a re-authorization: a consent link for a Microsoft 365 Backup Administrator
+        or Global Administrator of the tenant."""
+        profile = self.get_object()
+        if profile.consented_at is None:
+            raise DomainError("This profile was never authorized; create a consent link.")
+        return self._link(request, profile)
+
+    @extend_schema(request=None, responses={202: serializers.AppProfileSerializer})
+    @action(detail=True, methods=["post"])
+    def verify(self, request, pk=None):
+        """Queue a verification of the grants and the delegated token (also every 6 hours)."""
+        from tenants.tasks import app_profile_verify
+
+        profile = self.get_object()
+        app_profile_verify.delay_on_commit(profile.pk)
+        return Response(
+            serializers.AppProfileSerializer(profile).data, status=status.HTTP_202_ACCEPTED
+        )
+
+
+class PermissionGrantViewSet(ScopedReadOnlyViewSet):
+    """Each manifest permission and whether the tenant granted it at the last verification."""
+
+    queryset = PermissionGrant.objects.all()
+    serializer_class = serializers.PermissionGrantSerializer
+    filterset_class = PermissionGrantFilter
+    ordering_fields = ["created_at", "permission"]
+
+
+class ConsentRequestViewSet(ScopedReadOnlyViewSet):
+    """Consent attempts with their outcome and, when they failed, why."""
+
+    queryset = ConsentRequest.objects.all()
+    serializer_class = serializers.ConsentRequestSerializer
+    filterset_class = ConsentRequestFilter
+    ordering_fields = ["created_at"]

@@ -3,6 +3,7 @@ from django.utils import timezone
 
 from backups.choices import KIND_WORKLOAD, ProtectionUnitStatus, ResourceKind, Workload
 from backups.models import BackupService, ProtectionPolicy, ProtectionUnit, Resource
+from tests.factories import for_tenant
 from tests.tenants.factories import TenantFactory
 
 
@@ -56,3 +57,8 @@ class ProtectionUnitFactory(factory.django.DjangoModelFactory):
     status = ProtectionUnitStatus.PROTECTED
     requested_at = factory.LazyFunction(timezone.now)
     protected_at = factory.LazyFunction(timezone.now)
+
+
+@for_tenant(BackupService)
+def _backup_service_row(tenant):
+    return BackupServiceFactory(tenant=tenant)

@@ -5,7 +5,15 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from tenants.choices import MembershipRole, TenantStatus
-from tenants.models import ApiKey, AuditEvent, Membership, Tenant
+from tenants.models import (
+    ApiKey,
+    AppProfile,
+    AuditEvent,
+    ConsentRequest,
+    Membership,
+    PermissionGrant,
+    Tenant,
+)
 from tests.factories import for_tenant
 
 
@@ -77,3 +85,35 @@ def _audit_row(tenant):
 @for_tenant(ApiKey)
 def _api_key_row(tenant):
     return make_api_key(tenant=tenant)[0]
+
+
+@for_tenant(AppProfile)
+def _app_profile_row(tenant):
+    return AppProfile.objects.get_or_create(tenant=tenant)[0]
+
+
+@for_tenant(PermissionGrant)
+def _grant_row(tenant):
+    profile = AppProfile.objects.get_or_create(tenant=tenant)[0]
+    return PermissionGrant.objects.create(
+        profile=profile,
+        permission_key=f"graph/application/Test.{profile.pk}",
+        resource_app_id="00000003-0000-0000-c000-000000000000",
+        permission="Reports.Read.All",
+        type="application",
+        status="granted",
+        last_checked_at=timezone.now(),
+    )
+
+
+@for_tenant(ConsentRequest)
+def _consent_row(tenant):
+    profile = AppProfile.objects.get_or_create(tenant=tenant)[0]
+    return ConsentRequest.objects.create(
+        tenant=tenant,
+        profile=profile,
+        purpose="create",
+        link_token_hash=uuid.uuid4().hex,
+        expires_at=timezone.now(),
+        created_by_label="test",
+    )

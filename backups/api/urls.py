@@ -1,0 +1,5 @@
+from backups.api import views
+
+
+def register(router) -> None:
+    router.register("backup-services", views.BackupServiceViewSet)

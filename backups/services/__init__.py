@@ -1,0 +1,1 @@
+"""Writes and business rules of the backups app, one module per subject."""
