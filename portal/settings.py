@@ -6,6 +6,7 @@ them explicitly and runs with `DJANGO_SETTINGS_MODULE=portal.settings_production
 refuses to start without them.
 """
 
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -186,6 +187,10 @@ SPECTACULAR_SETTINGS = {
         "ConsentOutcomeEnum": "tenants.choices.ConsentOutcome",
         "BackupServiceStatusEnum": "backups.choices.BackupServiceStatus",
         "ServiceAppStatusEnum": "backups.choices.ServiceAppStatus",
+        "InvoiceStatusEnum": "billing.choices.InvoiceStatus",
+        "PlanKindEnum": "billing.choices.PlanKind",
+        "InvoiceLineKindEnum": "billing.choices.InvoiceLineKind",
+        "UsageAlertKindEnum": "billing.choices.UsageAlertKind",
     },
 }
 
@@ -244,8 +249,50 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tenants.tasks.audit_events_purge",
         "schedule": crontab(hour=3, minute=15),
     },
+    # Billing (README, "Billing"): all on the `billing` queue, all safe to repeat.
+    "billing-meter-usage": {  # yesterday's usage, once the UTC day is over
+        "task": "billing.tasks.usage_meter_yesterday",
+        "schedule": crontab(hour=0, minute=30),
+    },
+    "billing-usage-alerts": {  # after metering: month-to-date figures are fresh
+        "task": "billing.tasks.usage_alerts_check",
+        "schedule": crontab(hour=1, minute=0),
+    },
+    "billing-invoice-run": {  # drafts for the month before, after its last day is metered
+        "task": "billing.tasks.invoices_monthly",
+        "schedule": crontab(day_of_month=1, hour=2, minute=0),
+    },
+    "billing-finalize-due": {  # drafts whose grace period is over
+        "task": "billing.tasks.invoices_finalize_due",
+        "schedule": crontab(hour=3, minute=0),
+    },
+    "billing-reconcile-usage": {  # billable days without a usage record, mailed to the MSP
+        "task": "billing.tasks.usage_reconcile",
+        "schedule": crontab(hour=6, minute=0),
+    },
 }
 AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=730)
+
+# --- Billing --------------------------------------------------------------------------------
+# What Microsoft charges the MSP per GB-month of protected data, in USD (third-party list
+# price; Microsoft's own product is 0.15). Shown beside revenue as cost and margin.
+MICROSOFT_BACKUP_RATE_PER_GB_MONTH = Decimal(
+    env.str("MICROSOFT_BACKUP_RATE_PER_GB_MONTH", default="0.07")
+)
+# Days after the end of a month before its draft invoices are finalized automatically.
+BILLING_INVOICE_GRACE_DAYS = env.int("BILLING_INVOICE_GRACE_DAYS", default=3)
+# Invoices are due this many days after finalization.
+BILLING_PAYMENT_TERMS_DAYS = env.int("BILLING_PAYMENT_TERMS_DAYS", default=30)
+# Gapless numbers per year: INV-2026-000123, CN-2026-000007.
+BILLING_INVOICE_NUMBER_PREFIX = env.str("BILLING_INVOICE_NUMBER_PREFIX", default="INV")
+BILLING_CREDIT_NOTE_NUMBER_PREFIX = env.str("BILLING_CREDIT_NOTE_NUMBER_PREFIX", default="CN")
+# Who issues the invoices (printed on PDFs).
+BILLING_ISSUER_NAME = env.str("BILLING_ISSUER_NAME", default="Cloud Backup Express")
+BILLING_ISSUER_ADDRESS = env.str("BILLING_ISSUER_ADDRESS", default="")
+# Tenants per transaction in the invoice run.
+BILLING_RUN_BATCH_SIZE = env.int("BILLING_RUN_BATCH_SIZE", default=500)
+# Days back the daily reconciliation looks for billable days without a usage record.
+BILLING_RECONCILE_DAYS = env.int("BILLING_RECONCILE_DAYS", default=35)
 
 # --- Microsoft 365 --------------------------------------------------------------------------
 # Production: https://login.microsoftonline.com and https://graph.microsoft.com with the
