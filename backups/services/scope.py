@@ -61,7 +61,7 @@ def scope_resources(scope: ProtectionScope) -> QuerySet[Resource]:
 
 def _mode_rule(scope: ProtectionScope) -> Q | None:
     if scope.mode == ScopeMode.ALL:
-        return Q()
+        return Q(pk__isnull=False)  # not Q(): `x | Q()` is just x
     if scope.mode != ScopeMode.RULES:
         return None
     rule = Q(pk__in=[])
