@@ -311,8 +311,13 @@ def run_restores(run: JobRun) -> Done | Wait:
     with app_graph(job.tenant) as graph:
         if run.cancel_requested:
             _cancel_waiting(run, graph)
-        for session in _sessions(job, RESTORE_RUNNING_STATUSES):
-            _poll(run, graph, session)
+        # A run woken by a new request does not poll again what was polled a moment ago.
+        polled = run.checkpoint.get("polled_at")
+        interval = timedelta(seconds=setting("BACKUP_RESTORE_POLL_SECONDS") / 2)
+        if polled is None or run.now() - datetime.fromisoformat(polled) >= interval:
+            for session in _sessions(job, RESTORE_RUNNING_STATUSES):
+                _poll(run, graph, session)
+            run.checkpoint["polled_at"] = run.now().isoformat()
         if not run.cancel_requested:
             _start_queued(run, graph)
     unfinished = RestoreSession.objects.filter(job=job).exclude(
