@@ -32,22 +32,20 @@ pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.slow]
 REDIS_URL = os.environ.get("TEST_BACKUPS_REDIS_URL", "redis://127.0.0.1:6379/14")
 VISIBILITY_TIMEOUT = 4
 ROOT = Path(__file__).resolve().parents[2]
-WORKER = (
-    """
-import os, sys
+WORKER = """
+import sys
 import django
 django.setup()
 from portal.celery import app
 app.conf.task_always_eager = False
-# Kombu looks for unacknowledged messages past their visibility timeout every 10th
-# restore interval: every 5 s here.
-app.conf.broker_transport_options = {"visibility_timeout": %d, "unacked_restore_interval": 0.5}
+# Kombu looks for unacknowledged messages past their visibility timeout every 10th restore
+# interval: every 5 s here.
+app.conf.broker_transport_options = {"visibility_timeout": float(sys.argv[2]),
+                                     "unacked_restore_interval": 0.5}
 app.worker_main(["worker", "-Q", "scans,default", "--pool", "solo", "-l", "INFO",
                  "--without-gossip", "--without-mingle", "--without-heartbeat",
-                 "-n", sys.argv[1] + "@%%h"])
+                 "-n", sys.argv[1] + "@%h"])
 """
-    % VISIBILITY_TIMEOUT
-)
 
 
 def start_worker(name: str, log: Path) -> subprocess.Popen:
@@ -70,7 +68,7 @@ def start_worker(name: str, log: Path) -> subprocess.Popen:
         "PYTHONUNBUFFERED": "1",
     }
     return subprocess.Popen(
-        [sys.executable, "-c", WORKER, name],
+        [sys.executable, "-c", WORKER, name, str(VISIBILITY_TIMEOUT)],
         cwd=ROOT,
         env=env,
         stdout=log.open("ab"),
