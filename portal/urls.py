@@ -9,6 +9,7 @@ from tenants import views as tenant_views
 # Customer pages of every app, each under /t/<slug>/ in the "customer" namespace.
 customer_patterns = [
     path("", include("tenants.urls")),
+    path("", include("backups.urls")),
 ]
 
 urlpatterns = [
