@@ -277,7 +277,7 @@ class RestoreCreateView(TenantPageMixin, TemplateView):
         return context
 
     def post(self, request, *args, **kwargs):
-        form, workload, _, _ = self._form(request.POST)
+        form, _, _, _ = self._form(request.POST)
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(form=form))
         data = form.cleaned_data

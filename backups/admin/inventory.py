@@ -222,9 +222,9 @@ class ProtectionScopeAdmin(admin.ModelAdmin):
         return obj._picks
 
     def save_model(self, request, obj, form, change):
-        lines = lambda name: [
-            s.strip() for s in form.cleaned_data.get(name, "").splitlines() if s.strip()
-        ]  # noqa: E731
+        def lines(name):
+            return [s.strip() for s in form.cleaned_data.get(name, "").splitlines() if s.strip()]
+
         try:
             saved = protection_scope_set(
                 by=request_principal(request),
