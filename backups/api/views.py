@@ -93,6 +93,7 @@ class ResourceViewSet(ScopedReadOnlyViewSet):
     queryset = resources_with_protection(Resource.objects.all())
     serializer_class = serializers.ResourceSerializer
     filterset_class = filters.ResourceFilter
+    customer_actions = ("list", "retrieve", "coverage")
     ordering = ("-first_seen_at", "-id")
     ordering_fields = ["first_seen_at", "size_bytes", "display_name"]
 
