@@ -230,8 +230,10 @@ def backup_job_start(
     params: dict[str, Any] | None = None,
     idempotency_key: str | None = None,
     retry_of: BackupJob | None = None,
+    enqueue: bool = True,
 ) -> tuple[BackupJob, bool]:
-    """Queue a job and send its task on commit. Returns (job, created).
+    """Queue a job and send its task on commit (`enqueue=False`: the caller runs it, as
+    the management commands do). Returns (job, created).
 
     With an idempotency key already used in this tenant, returns that job unchanged
     (IdempotencyKeyReused when it was for another kind). When a job of the kind is already
@@ -289,7 +291,8 @@ def backup_job_start(
             f"{active.get_state_display().lower()} (job {active.pk}).",
             job_id=active.pk,
         ) from None
-    job_enqueue(job)
+    if enqueue:
+        job_enqueue(job)
     return job, True
 
 

@@ -97,3 +97,18 @@ def test_scan_queries_do_not_grow_with_the_number_of_items(
     assert job.state == JobState.SUCCEEDED
     assert connection.vendor == "postgresql"
     assert BackupJob.objects.get(pk=job.pk).summary["users"] == 400
+
+
+def test_the_scan_command_runs_a_job_with_a_progress_bar(backup_tenant):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    emulated, tenant = backup_tenant(users=25)
+    out, err = StringIO(), StringIO()
+    call_command("scan_tenant", "--tenant", tenant.slug, stdout=out, stderr=err)
+    job = BackupJob.objects.get(tenant=tenant, kind=JobKind.SCAN_INVENTORY)
+    assert job.state == JobState.SUCCEEDED
+    assert f"Job {job.pk} succeeded" in out.getvalue()
+    assert "item" in err.getvalue()  # tqdm's bar
+    assert counts_of(tenant) == Expected.of(emulated).counts
