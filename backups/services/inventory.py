@@ -35,6 +35,7 @@ from backups.choices import (
 )
 from backups.conf import setting
 from backups.models import ProtectionScope, Resource
+from backups.services.bulk import bulk_set
 from backups.services.jobs import Done, JobRun
 from m365.directory.groups import GROUP_FIELDS
 from m365.directory.models import Group, Site, User
@@ -442,7 +443,7 @@ def _apply_sizes(
                     fields.append("web_url")
         with transaction.atomic():
             if found:
-                Resource.objects.bulk_update(found, fields, batch_size=batch_size)
+                bulk_set(found, fields, batch_size=batch_size)
             counts[counter] += len(found)
             run.commit(
                 checkpoint=run.checkpoint,

@@ -41,6 +41,7 @@ from backups.models import (
     ProtectionUnit,
     Resource,
 )
+from backups.services.bulk import bulk_set
 from backups.services.jobs import Done, JobRun, Wait, backup_job_start
 from backups.services.scope import scope_resources
 from m365.backup import policies as graph_policies
@@ -301,7 +302,7 @@ def _request_units(
             again.append(unit)
     batch = setting("BACKUP_DB_BATCH_SIZE")
     ProtectionUnit.objects.bulk_create(new, batch_size=batch)
-    ProtectionUnit.objects.bulk_update(
+    bulk_set(
         again,
         ["status", "error_code", "error_message", "requested_at", "bulk_job_id", "job"],
         batch_size=batch,
@@ -377,9 +378,7 @@ def _record_changes(
             unit.error_message = change.error_message
         unit.last_checked_at = now
         changed.append(unit)
-    ProtectionUnit.objects.bulk_update(
-        changed, ["graph_id", "status", "error_code", "error_message", "last_checked_at"]
-    )
+    bulk_set(changed, ["graph_id", "status", "error_code", "error_message", "last_checked_at"])
     return refused
 
 
@@ -470,7 +469,7 @@ def _remove_out_of_scope(
             else:
                 unit.status = ProtectionUnitStatus.REMOVE_REQUESTED
         with transaction.atomic():
-            ProtectionUnit.objects.bulk_update(
+            bulk_set(
                 chunk,
                 [
                     "removed_at",
@@ -564,7 +563,7 @@ def _close_vanished(vanished, sync_at: datetime) -> int:
         unit.removed_at = sync_at
         unit.status = ProtectionUnitStatus.REMOVED
         unit.size_at_removal_bytes = unit.resource.size_bytes if unit.protected_at else 0
-    ProtectionUnit.objects.bulk_update(
+    bulk_set(
         units,
         ["removed_at", "status", "size_at_removal_bytes"],
         batch_size=setting("BACKUP_DB_BATCH_SIZE"),
@@ -630,7 +629,7 @@ def _sync_page(policy: ProtectionPolicy, units: list[GraphUnit], sync_at: dateti
             row.size_at_removal_bytes = match[1] if match else 0
     batch = setting("BACKUP_DB_BATCH_SIZE")
     ProtectionUnit.objects.bulk_create(new, batch_size=batch)
-    ProtectionUnit.objects.bulk_update(changed, UNIT_FIELDS, batch_size=batch)
+    bulk_set(changed, UNIT_FIELDS, batch_size=batch)
     return unknown
 
 
@@ -769,7 +768,7 @@ def _follow_bulk_jobs(run: JobRun, graph: GraphClient, policy: ProtectionPolicy)
                 if failure is not None and not row.graph_id:
                     row.status = ProtectionUnitStatus.FAILED
                     row.error_code, row.error_message = failure[0][:100], failure[1]
-            ProtectionUnit.objects.bulk_update(
+            bulk_set(
                 rows,
                 ["bulk_job_id", "status", "error_code", "error_message"],
                 batch_size=setting("BACKUP_DB_BATCH_SIZE"),

@@ -38,6 +38,7 @@ from backups.choices import (
 from backups.conf import setting
 from backups.exceptions import JobAlreadyActive, RestoreRequestInvalid
 from backups.models import BackupJob, ProtectionUnit, RestoreArtifact, RestorePoint, RestoreSession
+from backups.services.bulk import bulk_set
 from backups.services.graph_access import require_backup_service
 from backups.services.jobs import Done, JobRun, Wait, backup_job_start, job_enqueue
 from backups.services.protection import GRAPH_WORKLOAD
@@ -426,7 +427,7 @@ def _resolve_points(run: JobRun, graph: GraphClient, session: RestoreSession) ->
                         f"{when:%Y-%m-%d %H:%M} UTC within retention."
                     )
                     artifact.completed_at = now
-            RestoreArtifact.objects.bulk_update(
+            bulk_set(
                 missing,
                 [
                     "restore_point",
@@ -490,7 +491,7 @@ def _create_in_graph(run: JobRun, graph: GraphClient, session: RestoreSession) -
         RestoreSession.objects.filter(pk=session.pk).update(
             graph_id=session.graph_id, waiting_reason=""
         )
-        RestoreArtifact.objects.bulk_update(artifacts, ["graph_id", "status"])
+        bulk_set(artifacts, ["graph_id", "status"])
         run.commit(checkpoint=run.checkpoint)
     return True
 
@@ -563,7 +564,7 @@ def _poll(run: JobRun, graph: GraphClient, session: RestoreSession) -> None:
         ]
     now = run.now()
     with transaction.atomic():
-        RestoreArtifact.objects.bulk_update(
+        bulk_set(
             list(artifacts.values()),
             ["status", "started_at", "completed_at", "error_code", "error_message", "restored_to"],
         )
