@@ -127,7 +127,8 @@ class RestoreArtifact(models.Model):
 
     tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="+")
     session = models.ForeignKey(RestoreSession, on_delete=models.CASCADE, related_name="artifacts")
-    unit = models.ForeignKey("backups.ProtectionUnit", on_delete=models.PROTECT, related_name="+")
+    # RESTRICT, not PROTECT: deleting a tenant (which deletes its artifacts too) still works.
+    unit = models.ForeignKey("backups.ProtectionUnit", on_delete=models.RESTRICT, related_name="+")
     # The point restored from: chosen by the requester, or found by the restore job (the
     # latest at or before the session's point in time). Kept as values too, because the
     # synced RestorePoint rows are pruned when they expire.

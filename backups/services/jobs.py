@@ -561,6 +561,10 @@ def _end(run: JobRun, state: str, code: str = "", message: str = "") -> None:
         next_run_at=None,
     )
     job.lease_token = ""
+    if job.kind == JobKind.RESTORE and state in (JobState.FAILED, JobState.CANCELLED):
+        from backups.services.restores import restores_end_with_job
+
+        restores_end_with_job(job=job, now=now)
     if run.on_progress is not None:
         run.on_progress(job)
 

@@ -136,7 +136,13 @@ def _apply_workload(run: JobRun, graph: GraphClient, workload: str) -> None:
     now = run.now()
     scope = ProtectionScope.objects.filter(tenant=tenant, workload=workload).first()
     policy = ProtectionPolicy.objects.filter(tenant=tenant, workload=workload).first()
-    in_scope = scope is not None and (scope.mode != ScopeMode.NONE or scope.selections.exists())
+    if scope is None:
+        # No scope defined for the workload: nothing is decided here. A policy made outside
+        # the portal (adopted) is only read, never emptied.
+        if policy is not None and policy.graph_id and _find_graph_policy(run, graph, policy):
+            _sync_units(run, graph, policy)
+        return
+    in_scope = scope.mode != ScopeMode.NONE or scope.selections.exists()
     if not in_scope and (policy is None or not policy.graph_id):
         return
     if policy is None:
@@ -540,6 +546,8 @@ def _sync_units(run: JobRun, graph: GraphClient, policy: ProtectionPolicy) -> di
             ProtectionUnit.objects.filter(policy=policy, removed_at__isnull=True)
             .exclude(graph_id="")
             .exclude(last_checked_at__gte=sync_at)
+            # Not units asked for moments ago: Graph's list may lag behind its answers.
+            .exclude(requested_at__gte=sync_at - timedelta(minutes=10))
         )
         vanished_count = _close_vanished(vanished, sync_at)
         if vanished_count:

@@ -293,6 +293,24 @@ def _cancel(session: RestoreSession, now: datetime) -> None:
     ).update(status=ArtifactStatus.CANCELLED)
 
 
+def restores_end_with_job(*, job: BackupJob, now: datetime) -> None:
+    """The restore job failed or was cancelled: what never reached Microsoft ends with it
+    (failed with the job's reason, or cancelled). Sessions Microsoft runs are taken over by
+    the tenant's next restore job (`run_restores` adopts them)."""
+    waiting = RestoreSession.objects.filter(job=job, status=RestoreStatus.QUEUED, graph_id="")
+    if job.state == JobState.CANCELLED:
+        for session in waiting:
+            _cancel(session, now)
+        return
+    for session in waiting:
+        _fail_session(
+            session,
+            job.error_code or "RestoreJobFailed",
+            job.error or "The restore job failed.",
+            now,
+        )
+
+
 def restores_cancel_queued(*, job: BackupJob, now: datetime) -> int:
     """Cancel the job's restores that have not reached Microsoft (job cancelled while queued)."""
     sessions = RestoreSession.objects.filter(job=job, status=RestoreStatus.QUEUED, graph_id="")
@@ -309,6 +327,10 @@ def restores_cancel_queued(*, job: BackupJob, now: datetime) -> int:
 def run_restores(run: JobRun) -> Done | Wait:
     """Runner of the tenant's `restore` job (see the module docstring)."""
     job = run.job
+    # Restores left unfinished by an earlier restore job that ended (failed) are taken over.
+    RestoreSession.objects.filter(tenant=job.tenant).exclude(
+        status__in=RESTORE_FINISHED_STATUSES
+    ).exclude(job=job).exclude(job__state__in=ACTIVE_JOB_STATES).update(job=job)
     with app_graph(job.tenant) as graph:
         if run.cancel_requested:
             _cancel_waiting(run, graph)

@@ -160,3 +160,25 @@ def test_cancelling_a_waiting_job_wakes_it_to_stop(tenant_a, django_capture_on_c
     job.refresh_from_db()
     assert job.state == JobState.CANCELLED
     assert job.log[-1]["message"] == "Cancelled on request."
+
+
+def test_a_failed_restore_job_fails_the_restores_it_had_not_started(tenant_a):
+    from backups.choices import RestoreStatus
+    from backups.services.restores import ArtifactRequest, restore_request
+    from tests.backups.test_api import protected_unit
+
+    ready(tenant_a)
+    unit = protected_unit(tenant_a)
+    session, _ = restore_request(
+        by=Principal.system(),
+        tenant=tenant_a,
+        now=timezone.now(),
+        artifacts=[ArtifactRequest(unit)],
+    )
+    AppProfile.objects.filter(tenant=tenant_a).update(status=AppProfileStatus.REVOKED)
+    backup_job_run(job_id=session.job_id)
+    session.refresh_from_db()
+    assert session.job.state == JobState.FAILED
+    assert session.status == RestoreStatus.FAILED
+    assert session.error_code == "app_profile_not_active"
+    assert session.artifacts.get().status == "failed"
