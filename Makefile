@@ -4,6 +4,9 @@
 # Everything else here is a step of those two.
 
 PYTHON ?= python3.11
+# One pytest worker per core (pytest-xdist); each worker has its own test database and
+# its own Microsoft 365 emulator. Override, e.g. PYTEST_ARGS="tests/tenants -x".
+PYTEST_ARGS ?= -n auto
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip

@@ -47,16 +47,21 @@ EXPIRY_MARGIN_SECONDS = 300
 MICROSOFT_LOGIN_HOSTS = frozenset({"login.microsoftonline.com", "login.windows.net"})
 
 
-def auth_error(result: Mapping[str, Any], *, tenant: str, delegated: bool,
-               status: int | None = None) -> AuthError:
+def auth_error(
+    result: Mapping[str, Any], *, tenant: str, delegated: bool, status: int | None = None
+) -> AuthError:
     """The typed error for an OAuth error answer (msal's result dict or the raw JSON)."""
     error = str(result.get("error") or "")
     description = str(result.get("error_description") or "")
     codes = tuple(int(code) for code in result.get("error_codes") or [] if str(code).isdigit())
     # The description's first line holds "AADSTSnnnn: text"; the rest are trace ids.
     summary = description.splitlines()[0] if description else error or "token request failed"
-    kwargs: dict[str, Any] = {"error": error, "aadsts_codes": codes, "tenant": tenant,
-                              "status": status}
+    kwargs: dict[str, Any] = {
+        "error": error,
+        "aadsts_codes": codes,
+        "tenant": tenant,
+        "status": status,
+    }
     if set(codes) & UNKNOWN_TENANT_CODES or error == "invalid_tenant":
         return UnknownTenant(summary, **kwargs)
     if delegated and error in REAUTHORIZE_ERRORS:
@@ -88,8 +93,9 @@ class AppTokenProvider:
     first call for a tenant builds its msal app (one OpenID discovery) under a per-tenant lock.
     """
 
-    def __init__(self, settings: GraphSettings, *,
-                 http_session: requests.Session | None = None) -> None:
+    def __init__(
+        self, settings: GraphSettings, *, http_session: requests.Session | None = None
+    ) -> None:
         self._settings = settings
         self._session = http_session or requests_session(settings)
         self._apps: dict[str, msal.ConfidentialClientApplication] = {}
@@ -101,21 +107,28 @@ class AppTokenProvider:
         return AppTokenSource(self, tenant_id)
 
     def access_token(self, tenant_id: str) -> str:
-        """A valid app-only Graph token for the tenant (cached)."""
+        """A valid app-only Graph token for the tenant (cached). Calls for one tenant are
+        serialised so that threads finding the cache empty ask the token endpoint once."""
         app = self._app(tenant_id)
         try:
-            result = app.acquire_token_for_client(scopes=[self._settings.graph_scope])
+            with self._tenant_lock(tenant_id):
+                result = app.acquire_token_for_client(scopes=[self._settings.graph_scope])
         except requests.RequestException as exc:
-            raise TokenEndpointError(f"token endpoint unreachable: {type(exc).__name__}",
-                                     tenant=tenant_id, transient=True) from exc
+            raise TokenEndpointError(
+                f"token endpoint unreachable: {type(exc).__name__}",
+                tenant=tenant_id,
+                transient=True,
+            ) from exc
         except msal.exceptions.MsalServiceError as exc:  # msal raises on a 5xx answer
             self.forget(tenant_id)
-            raise TokenEndpointError(f"token endpoint failed: {exc}", tenant=tenant_id,
-                                     transient=True) from exc
+            raise TokenEndpointError(
+                f"token endpoint failed: {exc}", tenant=tenant_id, transient=True
+            ) from exc
         except ValueError as exc:  # a 4xx answer that is not JSON
             self.forget(tenant_id)
-            raise TokenEndpointError(f"unreadable token endpoint answer: {exc}",
-                                     tenant=tenant_id) from exc
+            raise TokenEndpointError(
+                f"unreadable token endpoint answer: {exc}", tenant=tenant_id
+            ) from exc
         if not result or "access_token" not in result:
             # msal may keep serving a cached error answer for a while; after consent or a
             # fix the next call must really ask again, so drop this tenant's app.
@@ -145,6 +158,10 @@ class AppTokenProvider:
         with self._lock:
             self._apps.pop(tenant_id, None)
 
+    def _tenant_lock(self, tenant_id: str) -> threading.Lock:
+        with self._lock:
+            return self._tenant_locks.setdefault(tenant_id, threading.Lock())
+
     def _app(self, tenant_id: str) -> msal.ConfidentialClientApplication:
         if not tenant_id or "/" in tenant_id:
             raise UnknownTenant(f"not a tenant id: {tenant_id!r}", tenant=tenant_id)
@@ -152,8 +169,7 @@ class AppTokenProvider:
             app = self._apps.get(tenant_id)
             if app is not None:
                 return app
-            tenant_lock = self._tenant_locks.setdefault(tenant_id, threading.Lock())
-        with tenant_lock:
+        with self._tenant_lock(tenant_id):
             with self._lock:
                 app = self._apps.get(tenant_id)
             if app is None:
@@ -178,11 +194,13 @@ class AppTokenProvider:
                 token_cache=msal.TokenCache(),
             )
         except ValueError as exc:  # msal: discovery answered 4xx, i.e. no such tenant
-            raise UnknownTenant(f"no OpenID configuration for tenant {tenant_id}",
-                                tenant=tenant_id) from exc
+            raise UnknownTenant(
+                f"no OpenID configuration for tenant {tenant_id}", tenant=tenant_id
+            ) from exc
         except (requests.RequestException, RuntimeError) as exc:
-            raise TokenEndpointError(f"OpenID discovery failed: {type(exc).__name__}",
-                                     tenant=tenant_id, transient=True) from exc
+            raise TokenEndpointError(
+                f"OpenID discovery failed: {type(exc).__name__}", tenant=tenant_id, transient=True
+            ) from exc
 
 
 @dataclass(frozen=True)
@@ -236,14 +254,19 @@ def redeem_refresh_token(
     }
     url = f"{settings.authority(tenant_id)}/oauth2/v2.0/token"
     issued_at = time.time() if now is None else now
-    client = http or httpx.Client(verify=ssl_context(settings), trust_env=not settings.ca_bundle,
-                                  timeout=httpx.Timeout(settings.read_timeout_seconds,
-                                                        connect=settings.connect_timeout_seconds))
+    client = http or httpx.Client(
+        verify=ssl_context(settings),
+        trust_env=not settings.ca_bundle,
+        timeout=httpx.Timeout(
+            settings.read_timeout_seconds, connect=settings.connect_timeout_seconds
+        ),
+    )
     try:
         response = client.post(url, data=data, headers={"User-Agent": settings.user_agent})
     except httpx.TransportError as exc:
-        raise TokenEndpointError(f"token endpoint unreachable: {type(exc).__name__}",
-                                 tenant=tenant_id, transient=True) from exc
+        raise TokenEndpointError(
+            f"token endpoint unreachable: {type(exc).__name__}", tenant=tenant_id, transient=True
+        ) from exc
     finally:
         if http is None:
             client.close()
@@ -253,8 +276,10 @@ def redeem_refresh_token(
         body = {}
     if response.status_code != 200 or "access_token" not in body:
         if not isinstance(body, dict) or "error" not in body:
-            body = {"error": "server_error" if response.status_code >= 500 else "invalid_response",
-                    "error_description": f"HTTP {response.status_code} from the token endpoint"}
+            body = {
+                "error": "server_error" if response.status_code >= 500 else "invalid_response",
+                "error_description": f"HTTP {response.status_code} from the token endpoint",
+            }
         raise auth_error(body, tenant=tenant_id, delegated=True, status=response.status_code)
     expires_in = float(body.get("expires_in") or 3600)
     return DelegatedToken(
@@ -299,9 +324,14 @@ class DelegatedTokenSource:
         with self._lock:
             now = self._clock()
             if self._token is None or self._token.expires_at - EXPIRY_MARGIN_SECONDS <= now:
-                token = redeem_refresh_token(self._settings, self._tenant_id,
-                                             self._refresh_token, scopes=self._scopes,
-                                             http=self._http, now=now)
+                token = redeem_refresh_token(
+                    self._settings,
+                    self._tenant_id,
+                    self._refresh_token,
+                    scopes=self._scopes,
+                    http=self._http,
+                    now=now,
+                )
                 if token.refresh_token != self._refresh_token:
                     # Persist first: if storing fails, the old (still valid) refresh token
                     # stays in use and nothing is lost.

@@ -62,8 +62,7 @@ class BatchResponse:
     def failed_dependency(cls, request_id: str, dependency: str) -> BatchResponse:
         """What Graph answers for a request whose dependency failed; the client builds it
         itself when the dependency ran in an earlier `$batch` call."""
-        body = {"error": {"code": "failedDependency",
-                          "message": f"Dependency {dependency} failed"}}
+        body = {"error": {"code": "failedDependency", "message": f"Dependency {dependency} failed"}}
         return cls(request_id, 424, {}, body)
 
     @classmethod
@@ -84,8 +83,12 @@ class BatchResponse:
                 body=item.get("body"),
             )
         for missing in expected_ids - answers.keys():
-            body = {"error": {"code": "missingBatchResponse",
-                              "message": "The $batch answer had no item for this request"}}
+            body = {
+                "error": {
+                    "code": "missingBatchResponse",
+                    "message": "The $batch answer had no item for this request",
+                }
+            }
             answers[missing] = cls(missing, 502, {}, body)
         return answers
 
@@ -112,13 +115,16 @@ def plan_chunks(requests: Sequence[BatchRequest], size: int) -> Iterator[list[Ba
     fall into an earlier chunk are resolved by the client (run before, 424 if failed)."""
     validate(requests)
     for start in range(0, len(requests), size):
-        yield list(requests[start:start + size])
+        yield list(requests[start : start + size])
 
 
 def wire_request(request: BatchRequest, ids_in_call: set[str]) -> dict[str, Any]:
     """The JSON of one request; only dependencies sent in the same call stay in dependsOn."""
-    item: dict[str, Any] = {"id": request.id, "method": request.method.upper(),
-                            "url": "/" + request.url.lstrip("/")}
+    item: dict[str, Any] = {
+        "id": request.id,
+        "method": request.method.upper(),
+        "url": "/" + request.url.lstrip("/"),
+    }
     headers = dict(request.headers)
     if request.body is not None:
         item["body"] = request.body

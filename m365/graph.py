@@ -186,7 +186,9 @@ class GraphClient:
 
         Only one page is held at a time, so a 100,000-user tenant streams in constant memory.
         The next link is followed verbatim (it carries the skiptoken and the original query);
-        `headers` are sent again on every page because Graph does not carry them over."""
+        `headers` are sent again on every page because Graph does not carry them over.
+        To resume after a failure (e.g. GraphThrottled in a Celery task), save the last
+        `Page.next_link` and pass it as `path`: absolute Graph URLs are accepted."""
         url: str | None = self.url(path, version)
         query = params
         while url is not None:
@@ -233,11 +235,12 @@ class GraphClient:
         for chunk in plan_chunks(requests, MAX_BATCH_SIZE):
             to_send = []
             for request in chunk:
-                failed = [dep for dep in request.depends_on if dep in results
-                          and not results[dep].ok]
+                failed = [
+                    dep for dep in request.depends_on if dep in results and not results[dep].ok
+                ]
                 if failed:
+                    # Built here, never sent: not counted (the failure itself already was).
                     results[request.id] = BatchResponse.failed_dependency(request.id, failed[0])
-                    self.stats.record_answer(424)
                 else:
                     to_send.append(request)
             if to_send:
@@ -255,8 +258,9 @@ class GraphClient:
             response = self._send("POST", url, json_body=payload, batched=len(to_send))
             body = _parse_body(response)
             if response.status_code >= 400:
-                raise graph_error(response.status_code, response.headers, body,
-                                  method="POST", url=_path(url))
+                raise graph_error(
+                    response.status_code, response.headers, body, method="POST", url=_path(url)
+                )
             answers = BatchResponse.parse_all(body, ids)
             retry_ids: set[str] = set()
             for request in to_send:
@@ -270,8 +274,9 @@ class GraphClient:
                     results[request.id] = answers[request.id]
             if not retry_ids:
                 return
-            waits = [answers[i].retry_after for i in retry_ids
-                     if answers[i].retry_after is not None]
+            waits = [
+                answers[i].retry_after for i in retry_ids if answers[i].retry_after is not None
+            ]
             longest = max(waits) if waits else None  # type: ignore[type-var]
             too_long = longest is not None and longest > self.settings.max_retry_after_seconds
             if attempt >= self.settings.max_attempts or too_long:
@@ -302,22 +307,36 @@ class GraphClient:
             yield first.text
             return
         if first.status_code not in REDIRECT_STATUSES:
-            raise graph_error(first.status_code, first.headers, _parse_body(first),
-                              method="GET", url=_path(url))
+            raise graph_error(
+                first.status_code, first.headers, _parse_body(first), method="GET", url=_path(url)
+            )
         location = first.headers.get("location")
         if not location:
-            raise GraphError("redirect without a Location header", status=first.status_code,
-                             method="GET", url=_path(url))
+            raise GraphError(
+                "redirect without a Location header",
+                status=first.status_code,
+                method="GET",
+                url=_path(url),
+            )
         target = urljoin(str(first.url), location)
         if urlsplit(target).scheme != "https":
-            raise GraphError("refusing a non-HTTPS download URL", status=first.status_code,
-                             method="GET", url=_path(url))
+            raise GraphError(
+                "refusing a non-HTTPS download URL",
+                status=first.status_code,
+                method="GET",
+                url=_path(url),
+            )
         download = self._send("GET", target, authenticated=False, stream=True)
         try:
             if download.status_code >= 400:
                 download.read()
-                raise graph_error(download.status_code, download.headers, _parse_body(download),
-                                  method="GET", url=_path(target))
+                raise graph_error(
+                    download.status_code,
+                    download.headers,
+                    _parse_body(download),
+                    method="GET",
+                    url=_path(target),
+                )
             yield from download.iter_text()
         finally:
             download.close()
@@ -330,8 +349,9 @@ class GraphClient:
         if path.startswith(("https://", "http://")):
             parts = urlsplit(path)
             if (parts.scheme, parts.netloc.lower()) != self._origin:
-                raise GraphError(f"refusing to send a token to {parts.scheme}://{parts.netloc}",
-                                 status=None)
+                raise GraphError(
+                    f"refusing to send a token to {parts.scheme}://{parts.netloc}", status=None
+                )
             return path
         relative = path.lstrip("/")
         if relative.startswith(("v1.0/", "beta/")):  # e.g. a relative Content-Location
@@ -373,21 +393,34 @@ class GraphClient:
                 self.stats.record_network_error()
                 # A refused connection never reached Graph, so even a POST is safe to resend.
                 safe = method in IDEMPOTENT_METHODS or isinstance(exc, httpx.ConnectError)
-                logger.warning("graph %s %s network error %s (attempt %d)", method,
-                               _path(url), type(exc).__name__, attempt)
+                logger.warning(
+                    "graph %s %s network error %s (attempt %d)",
+                    method,
+                    _path(url),
+                    type(exc).__name__,
+                    attempt,
+                )
                 if safe and attempt < self.settings.max_attempts:
                     self._pause(self._backoff(attempt))
                     self.stats.record_retry()
                     continue
                 raise GraphTransientError(
                     f"network error: {type(exc).__name__}: {exc}",
-                    status=None, method=method, url=_path(url),
+                    status=None,
+                    method=method,
+                    url=_path(url),
                 ) from exc
             status = response.status_code
             retry_after = parse_retry_after(response.headers) if status >= 400 else None
             self.stats.record_answer(status, retry_after)
-            logger.debug("graph %s %s -> %d in %.3fs request-id=%s", method, _path(url), status,
-                         time.monotonic() - started, response.headers.get("request-id", ""))
+            logger.debug(
+                "graph %s %s -> %d in %.3fs request-id=%s",
+                method,
+                _path(url),
+                status,
+                time.monotonic() - started,
+                response.headers.get("request-id", ""),
+            )
             if status == 401 and authenticated and not token_renewed:
                 # An expired or revoked token: get a fresh one once, without using an attempt.
                 token_renewed = True
@@ -400,8 +433,15 @@ class GraphClient:
                 return response
             if retry_after is not None and retry_after > self.settings.max_retry_after_seconds:
                 return response  # GraphThrottled(retry_after=...) lets the task come back later
-            logger.info("graph %s %s throttled %d, retry-after=%s (attempt %d of %d)", method,
-                        _path(url), status, retry_after, attempt, self.settings.max_attempts)
+            logger.info(
+                "graph %s %s throttled %d, retry-after=%s (attempt %d of %d)",
+                method,
+                _path(url),
+                status,
+                retry_after,
+                attempt,
+                self.settings.max_attempts,
+            )
             if stream:
                 response.close()
             if retry_after is not None:
@@ -411,8 +451,12 @@ class GraphClient:
             self.stats.record_retry()
 
     def _backoff(self, attempt: int) -> float:
-        return backoff_delay(attempt, base=self.settings.backoff_base_seconds,
-                             cap=self.settings.backoff_cap_seconds, rng=self._rng)
+        return backoff_delay(
+            attempt,
+            base=self.settings.backoff_base_seconds,
+            cap=self.settings.backoff_cap_seconds,
+            rng=self._rng,
+        )
 
     def _pause(self, seconds: float) -> None:
         self.stats.record_wait(seconds)

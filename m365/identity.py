@@ -19,8 +19,10 @@ from m365.tls import ssl_context
 
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 # A DNS name: labels of letters, digits and hyphens. Keeps path tricks out of discovery URLs.
-DOMAIN = re.compile(r"^(?=.{1,253}$)([a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+"
-                    r"[a-zA-Z]{2,63}$")
+DOMAIN = re.compile(
+    r"^(?=.{1,253}$)([a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+"
+    r"[a-zA-Z]{2,63}$"
+)
 # Tenants Microsoft accepts in authority URLs besides a GUID or a domain.
 ALIASES = frozenset({"organizations", "common", "consumers"})
 
@@ -77,14 +79,19 @@ def openid_configuration(
     An unknown domain or tenant answers 400 (AADSTS90002): `UnknownTenant`."""
     tenant = check_tenant(tenant)
     url = f"{settings.login_base_url}/{tenant}/v2.0/.well-known/openid-configuration"
-    client = http or httpx.Client(verify=ssl_context(settings), trust_env=not settings.ca_bundle,
-                                  timeout=httpx.Timeout(settings.read_timeout_seconds,
-                                                        connect=settings.connect_timeout_seconds))
+    client = http or httpx.Client(
+        verify=ssl_context(settings),
+        trust_env=not settings.ca_bundle,
+        timeout=httpx.Timeout(
+            settings.read_timeout_seconds, connect=settings.connect_timeout_seconds
+        ),
+    )
     try:
         response = client.get(url, headers={"User-Agent": settings.user_agent})
     except httpx.TransportError as exc:
-        raise TokenEndpointError(f"OpenID discovery unreachable: {type(exc).__name__}",
-                                 tenant=tenant, transient=True) from exc
+        raise TokenEndpointError(
+            f"OpenID discovery unreachable: {type(exc).__name__}", tenant=tenant, transient=True
+        ) from exc
     finally:
         if http is None:
             client.close()
@@ -93,12 +100,20 @@ def openid_configuration(
         if 400 <= response.status_code < 500:
             error = auth_error(body, tenant=tenant, delegated=False, status=response.status_code)
             if not isinstance(error, UnknownTenant):
-                error = UnknownTenant(str(error) or f"unknown tenant {tenant}", error=error.error,
-                                      aadsts_codes=error.aadsts_codes, tenant=tenant,
-                                      status=response.status_code)
+                error = UnknownTenant(
+                    str(error) or f"unknown tenant {tenant}",
+                    error=error.error,
+                    aadsts_codes=error.aadsts_codes,
+                    tenant=tenant,
+                    status=response.status_code,
+                )
             raise error
-        raise TokenEndpointError(f"OpenID discovery failed: HTTP {response.status_code}",
-                                 tenant=tenant, status=response.status_code, transient=True)
+        raise TokenEndpointError(
+            f"OpenID discovery failed: HTTP {response.status_code}",
+            tenant=tenant,
+            status=response.status_code,
+            transient=True,
+        )
     return OpenIdConfiguration(
         issuer=str(body.get("issuer") or ""),
         authorization_endpoint=str(body.get("authorization_endpoint") or ""),
@@ -137,8 +152,12 @@ def admin_consent_url(
     tenant = check_tenant(tenant)
     if tenant.lower() == "common":
         raise ValueError("the v2.0 admin-consent endpoint does not accept 'common'")
-    query = {"client_id": settings.client_id, "scope": scope or settings.graph_scope,
-             "redirect_uri": redirect_uri, "state": state}
+    query = {
+        "client_id": settings.client_id,
+        "scope": scope or settings.graph_scope,
+        "redirect_uri": redirect_uri,
+        "state": state,
+    }
     return f"{settings.login_base_url}/{tenant}/v2.0/adminconsent?{urlencode(query)}"
 
 
@@ -165,9 +184,14 @@ def authorize_url(
 ) -> str:
     """An authorization-code request URL (S256 PKCE when `code_challenge` is given)."""
     tenant = check_tenant(tenant)
-    query: dict[str, str] = {"client_id": settings.client_id, "response_type": "code",
-                             "redirect_uri": redirect_uri, "response_mode": "query",
-                             "scope": " ".join(scopes), "state": state}
+    query: dict[str, str] = {
+        "client_id": settings.client_id,
+        "response_type": "code",
+        "redirect_uri": redirect_uri,
+        "response_mode": "query",
+        "scope": " ".join(scopes),
+        "state": state,
+    }
     if code_challenge:
         query.update(code_challenge=code_challenge, code_challenge_method="S256")
     for key, value in (("nonce", nonce), ("prompt", prompt), ("login_hint", login_hint)):
@@ -194,8 +218,9 @@ def parse_admin_consent_redirect(
         raise ConsentStateMismatch("the consent redirect carried another state")
     tenant_id = (query.get("tenant") or "").strip()
     if str(query.get("admin_consent", "")).lower() != "true" or not GUID.match(tenant_id):
-        raise ConsentDenied("the consent redirect did not confirm an admin consent",
-                            error="invalid_response")
+        raise ConsentDenied(
+            "the consent redirect did not confirm an admin consent", error="invalid_response"
+        )
     return AdminConsentResult(tenant_id=tenant_id.lower(), scope=query.get("scope") or "")
 
 

@@ -174,7 +174,7 @@ def iter_csv_lines(chunks: Iterable[str]) -> Iterator[str]:
         pending += chunk
         start = 0
         while (end := pending.find("\n", start)) != -1:
-            yield pending[start:end + 1]
+            yield pending[start : end + 1]
             start = end + 1
         pending = pending[start:]
     if pending:
@@ -188,8 +188,9 @@ def parse_report_csv(report: _Report, lines: Iterable[str]) -> Iterator[Any]:
     header = next(reader, None)
     if header is None:
         return
-    index = {name.lstrip("\ufeff").strip().lower(): position
-             for position, name in enumerate(header)}
+    index = {
+        name.lstrip("\ufeff").strip().lower(): position for position, name in enumerate(header)
+    }
     for row in reader:
         if not row or all(not cell.strip() for cell in row):
             continue
@@ -205,45 +206,52 @@ def parse_report_json(report: _Report, item: Mapping[str, Any]) -> Any:
     return _build(report, lambda _column, prop: item.get(prop))
 
 
-def _iter_csv(graph: GraphClient, report: _Report, period: ReportPeriod | str | None,
-              day: date | None) -> Iterator[Any]:
+def _iter_csv(
+    graph: GraphClient, report: _Report, period: ReportPeriod | str | None, day: date | None
+) -> Iterator[Any]:
     path = _function_path(report, period, day)
     yield from parse_report_csv(report, iter_csv_lines(graph.iter_redirected_text(path)))
 
 
-def _iter_json(graph: GraphClient, report: _Report, period: ReportPeriod | str | None,
-               day: date | None) -> Iterator[Any]:
+def _iter_json(
+    graph: GraphClient, report: _Report, period: ReportPeriod | str | None, day: date | None
+) -> Iterator[Any]:
     path = _function_path(report, period, day)
     for item in graph.iter_items(path, {"$format": "application/json"}, version="beta"):
         yield parse_report_json(report, item)
 
 
-def iter_mailbox_usage(graph: GraphClient, *, period: ReportPeriod | str | None = None,
-                       day: date | None = None) -> Iterator[MailboxUsage]:
+def iter_mailbox_usage(
+    graph: GraphClient, *, period: ReportPeriod | str | None = None, day: date | None = None
+) -> Iterator[MailboxUsage]:
     """Mailbox sizes (CSV). Needs Reports.Read.All."""
     return _iter_csv(graph, MAILBOX_REPORT, period, day)
 
 
-def iter_onedrive_usage(graph: GraphClient, *, period: ReportPeriod | str | None = None,
-                        day: date | None = None) -> Iterator[DriveUsage]:
+def iter_onedrive_usage(
+    graph: GraphClient, *, period: ReportPeriod | str | None = None, day: date | None = None
+) -> Iterator[DriveUsage]:
     """OneDrive account sizes (CSV)."""
     return _iter_csv(graph, ONEDRIVE_REPORT, period, day)
 
 
-def iter_sharepoint_site_usage(graph: GraphClient, *, period: ReportPeriod | str | None = None,
-                               day: date | None = None) -> Iterator[SiteUsage]:
+def iter_sharepoint_site_usage(
+    graph: GraphClient, *, period: ReportPeriod | str | None = None, day: date | None = None
+) -> Iterator[SiteUsage]:
     """SharePoint site sizes (CSV)."""
     return _iter_csv(graph, SHAREPOINT_REPORT, period, day)
 
 
-def iter_mailbox_usage_json(graph: GraphClient, *, period: ReportPeriod | str | None = None,
-                            day: date | None = None) -> Iterator[MailboxUsage]:
+def iter_mailbox_usage_json(
+    graph: GraphClient, *, period: ReportPeriod | str | None = None, day: date | None = None
+) -> Iterator[MailboxUsage]:
     """The same rows through the beta JSON variant (paged)."""
     return _iter_json(graph, MAILBOX_REPORT, period, day)
 
 
-def iter_onedrive_usage_json(graph: GraphClient, *, period: ReportPeriod | str | None = None,
-                             day: date | None = None) -> Iterator[DriveUsage]:
+def iter_onedrive_usage_json(
+    graph: GraphClient, *, period: ReportPeriod | str | None = None, day: date | None = None
+) -> Iterator[DriveUsage]:
     return _iter_json(graph, ONEDRIVE_REPORT, period, day)
 
 

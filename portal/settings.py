@@ -298,7 +298,7 @@ M365_CLIENT_SECRET = env.str("M365_CLIENT_SECRET", default="") or dev_secret(
 )
 M365_MSP_TENANT_ID = env.str("M365_MSP_TENANT_ID", default="0f5c4b1e-7a1d-4c8e-9e55-6d2b1a0c0d01")
 # PEM file to trust for Microsoft's endpoints; empty means the system store (production).
-M365_CA_BUNDLE = env.str("M365_CA_BUNDLE", default=str(VAR_DIR / "emulator" / "ca.pem"))
+M365_CA_BUNDLE = env.str("M365_CA_BUNDLE", default=str(VAR_DIR / "emulator" / "tls" / "ca.pem"))
 
 # Consent journey (tenants/consent): links and states are single-use and expire.
 CONSENT_LINK_VALID_HOURS = env.int("CONSENT_LINK_VALID_HOURS", default=7 * 24)

@@ -59,11 +59,19 @@ def celery_broker(url: str, transport_options: dict | None = None):
         app._pool = None
         app.amqp._producer_pool = None
 
+    # Celery reads CELERY_BROKER_URL from the environment before its configuration, so both
+    # must change (CI sets the variable).
     previous = (app.conf.broker_url, app.conf.broker_transport_options)
+    previous_env = os.environ.get("CELERY_BROKER_URL")
+    os.environ["CELERY_BROKER_URL"] = url
     app.conf.update(broker_url=url, broker_transport_options=transport_options or {})
     reset_pools()
     try:
         yield app
     finally:
+        if previous_env is None:
+            os.environ.pop("CELERY_BROKER_URL", None)
+        else:
+            os.environ["CELERY_BROKER_URL"] = previous_env
         app.conf.update(broker_url=previous[0], broker_transport_options=previous[1])
         reset_pools()

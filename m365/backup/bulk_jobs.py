@@ -30,16 +30,16 @@ def create_bulk_addition_job(
         body[table.bulk_id_field] = list(ids)
     if names_or_urls:
         body[table.bulk_name_field] = list(names_or_urls)
-    answer = graph.post(backup_path(table.policies, policy_id, table.bulk_jobs), json=body,
-                        headers=PREFER_ALL_ENUMS).json_object()
+    answer = graph.post(
+        backup_path(table.policies, policy_id, table.bulk_jobs), json=body, headers=PREFER_ALL_ENUMS
+    ).json_object()
     return BulkAdditionJob.from_graph(answer, workload)
 
 
 def get_bulk_addition_job(
     graph: GraphClient, *, workload: Workload, job_id: str, policy_id: str | None = None
 ) -> BulkAdditionJob:
-    body = graph.get(_job_path(workload, job_id, policy_id),
-                     headers=PREFER_ALL_ENUMS).json_object()
+    body = graph.get(_job_path(workload, job_id, policy_id), headers=PREFER_ALL_ENUMS).json_object()
     return BulkAdditionJob.from_graph(body, workload)
 
 
@@ -47,8 +47,11 @@ def iter_bulk_addition_jobs(
     graph: GraphClient, *, workload: Workload, policy_id: str | None = None
 ) -> Iterator[BulkAdditionJob]:
     table = names(workload)
-    path = (backup_path(table.policies, policy_id, table.bulk_jobs) if policy_id
-            else backup_path(table.bulk_jobs))
+    path = (
+        backup_path(table.policies, policy_id, table.bulk_jobs)
+        if policy_id
+        else backup_path(table.bulk_jobs)
+    )
     for item in graph.iter_items(path, headers=PREFER_ALL_ENUMS):
         yield BulkAdditionJob.from_graph(item, workload)
 

@@ -147,9 +147,13 @@ class ProtectionMode(GraphEnum):
 
 
 # Statuses after which a unit, session or artifact will not change any more.
-TERMINAL_SESSION_STATUSES = frozenset({
-    RestoreSessionStatus.COMPLETED, RestoreSessionStatus.COMPLETED_WITH_ERROR,
-    RestoreSessionStatus.FAILED,
-})
-TERMINAL_ARTIFACT_STATUSES = frozenset({ArtifactRestoreStatus.SUCCEEDED,
-                                        ArtifactRestoreStatus.FAILED})
+TERMINAL_SESSION_STATUSES = frozenset(
+    {
+        RestoreSessionStatus.COMPLETED,
+        RestoreSessionStatus.COMPLETED_WITH_ERROR,
+        RestoreSessionStatus.FAILED,
+    }
+)
+TERMINAL_ARTIFACT_STATUSES = frozenset(
+    {ArtifactRestoreStatus.SUCCEEDED, ArtifactRestoreStatus.FAILED}
+)

@@ -60,9 +60,11 @@ class IdentitySet:
         found = {}
         for key in ("application", "user"):
             item = data.get(key)
-            found[key] = (Identity(text(item, "id"), text(item, "displayName"),
-                                   text(item, "email"))
-                          if isinstance(item, Mapping) else None)
+            found[key] = (
+                Identity(text(item, "id"), text(item, "displayName"), text(item, "email"))
+                if isinstance(item, Mapping)
+                else None
+            )
         return cls(**found)
 
 
@@ -79,8 +81,11 @@ class PublicError:
     def from_graph(cls, data: Any) -> PublicError | None:
         if not isinstance(data, Mapping) or not (data.get("code") or data.get("message")):
             return None
-        details = tuple((text(item, "code"), text(item, "message"))
-                        for item in data.get("details") or [] if isinstance(item, Mapping))
+        details = tuple(
+            (text(item, "code"), text(item, "message"))
+            for item in data.get("details") or []
+            if isinstance(item, Mapping)
+        )
         return cls(text(data, "code"), text(data, "message"), text(data, "target"), details)
 
 
@@ -172,7 +177,8 @@ class ProtectionPolicy:
             or ProtectionPolicyStatus.UNKNOWN_FUTURE_VALUE,
             retention_settings=tuple(
                 RetentionSetting(text(item, "interval"), text(item, "period"))
-                for item in data.get("retentionSettings") or [] if isinstance(item, Mapping)
+                for item in data.get("retentionSettings") or []
+                if isinstance(item, Mapping)
             ),
             created_by=IdentitySet.from_graph(data.get("createdBy")),
             created_at=parse_datetime(data.get("createdDateTime")),
@@ -271,7 +277,7 @@ class ProtectionRule:
     def from_graph(cls, data: Json, workload: Workload | None = None) -> ProtectionRule:
         found = _workload(data, workload)
         expression = ""
-        for table in ([NAMES[found]] if found else NAMES.values()):
+        for table in [NAMES[found]] if found else NAMES.values():
             expression = expression or text(data, table.rule_expression)
         return cls(
             id=text(data, "id"),
@@ -435,8 +441,19 @@ class RestoreArtifact:
 
 
 __all__ = [
-    "BulkAdditionJob", "Identity", "IdentitySet", "ProtectionPolicy", "ProtectionRule",
-    "ProtectionUnit", "PublicError", "RestoreArtifact", "RestorePoint",
-    "RestorePointSearchResult", "RestoreSession", "RetentionSetting", "ServiceApp",
-    "ServiceStatus", "UnitChange",
+    "BulkAdditionJob",
+    "Identity",
+    "IdentitySet",
+    "ProtectionPolicy",
+    "ProtectionRule",
+    "ProtectionUnit",
+    "PublicError",
+    "RestoreArtifact",
+    "RestorePoint",
+    "RestorePointSearchResult",
+    "RestoreSession",
+    "RetentionSetting",
+    "ServiceApp",
+    "ServiceStatus",
+    "UnitChange",
 ]

@@ -43,19 +43,25 @@ def create_protection_policy(
     If a later PATCH fails the policy exists with the first units: list its units to resume."""
     table = names(workload)
     first, rest = list(resource_ids[:MAX_UNITS_PER_REQUEST]), resource_ids[MAX_UNITS_PER_REQUEST:]
-    body = {"displayName": display_name,
-            table.units: [{table.unit_key: resource_id} for resource_id in first]}
+    body = {
+        "displayName": display_name,
+        table.units: [{table.unit_key: resource_id} for resource_id in first],
+    }
     response = graph.post(backup_path(table.policies), json=body, headers=PREFER_ALL_ENUMS)
     policy = _policy_from(graph, response, workload)
-    changes = add_protection_units(graph, workload=workload, policy_id=policy.id,
-                                   resource_ids=rest) if rest else ()
+    changes = (
+        add_protection_units(graph, workload=workload, policy_id=policy.id, resource_ids=rest)
+        if rest
+        else ()
+    )
     return PolicyCreated(policy, changes)
 
 
 def get_protection_policy(graph: GraphClient, policy_id: str) -> ProtectionPolicy:
     """Any workload's policy (polymorphic). 404 PolicyNotFound, 400 InvalidPolicyId."""
-    body = graph.get(backup_path("protectionPolicies", policy_id),
-                     headers=PREFER_ALL_ENUMS).json_object()
+    body = graph.get(
+        backup_path("protectionPolicies", policy_id), headers=PREFER_ALL_ENUMS
+    ).json_object()
     return ProtectionPolicy.from_graph(body)
 
 
@@ -71,8 +77,11 @@ def iter_protection_policies(
 def rename_protection_policy(
     graph: GraphClient, *, workload: Workload, policy_id: str, display_name: str
 ) -> None:
-    graph.patch(backup_path(names(workload).policies, policy_id),
-                json={"displayName": display_name}, headers=PREFER_ALL_ENUMS)
+    graph.patch(
+        backup_path(names(workload).policies, policy_id),
+        json={"displayName": display_name},
+        headers=PREFER_ALL_ENUMS,
+    )
 
 
 def add_protection_units(
@@ -81,8 +90,9 @@ def add_protection_units(
     """Add units by resource id, 50 per PATCH. Per-item failures (ProtectionUnitAlreadyExists,
     ProtectionUnitNotFound) come back inside the 200 as `UnitChange.error_code`."""
     key = names(workload).unit_key
-    return _patch_units(graph, workload, policy_id,
-                        [{key: resource_id} for resource_id in resource_ids])
+    return _patch_units(
+        graph, workload, policy_id, [{key: resource_id} for resource_id in resource_ids]
+    )
 
 
 def remove_protection_units(
@@ -90,23 +100,28 @@ def remove_protection_units(
 ) -> tuple[UnitChange, ...]:
     """Remove units by protection unit id, 50 per PATCH (`removeRequested`, then gone).
     400 ProtectionUnitActionNotAllowed for a unit a dynamic rule protects."""
-    return _patch_units(graph, workload, policy_id,
-                        [{"@removed": {"reason": "changed"}, "id": unit_id}
-                         for unit_id in unit_ids])
+    return _patch_units(
+        graph,
+        workload,
+        policy_id,
+        [{"@removed": {"reason": "changed"}, "id": unit_id} for unit_id in unit_ids],
+    )
 
 
 def activate_protection_policy(graph: GraphClient, policy_id: str) -> ProtectionPolicy:
     """inactive → updating (202). 403 PolicyActionNotAllowed (or 400
     invalidStateForActivation) when not inactive."""
-    response = graph.post(backup_path("protectionPolicies", policy_id, "activate"),
-                          headers=PREFER_ALL_ENUMS)
+    response = graph.post(
+        backup_path("protectionPolicies", policy_id, "activate"), headers=PREFER_ALL_ENUMS
+    )
     return _policy_from(graph, response, None, policy_id)
 
 
 def deactivate_protection_policy(graph: GraphClient, policy_id: str) -> ProtectionPolicy:
     """active → units unprotected (202). 403 PolicyActionNotAllowed when not active."""
-    response = graph.post(backup_path("protectionPolicies", policy_id, "deactivate"),
-                          headers=PREFER_ALL_ENUMS)
+    response = graph.post(
+        backup_path("protectionPolicies", policy_id, "deactivate"), headers=PREFER_ALL_ENUMS
+    )
     return _policy_from(graph, response, None, policy_id)
 
 
@@ -122,9 +137,12 @@ def _patch_units(
     delta_key = f"{table.units}@delta"
     changes: list[UnitChange] = []
     for start in range(0, len(entries), MAX_UNITS_PER_REQUEST):
-        chunk = entries[start:start + MAX_UNITS_PER_REQUEST]
-        body = graph.patch(backup_path(table.policies, policy_id), json={delta_key: chunk},
-                           headers=PREFER_ALL_ENUMS).json_object()
+        chunk = entries[start : start + MAX_UNITS_PER_REQUEST]
+        body = graph.patch(
+            backup_path(table.policies, policy_id),
+            json={delta_key: chunk},
+            headers=PREFER_ALL_ENUMS,
+        ).json_object()
         echoed = body.get(delta_key)
         if not isinstance(echoed, list):
             echoed = body.get("value") if isinstance(body.get("value"), list) else []
@@ -132,12 +150,14 @@ def _patch_units(
     return tuple(changes)
 
 
-def _policy_from(graph: GraphClient, response: GraphResponse, workload: Workload | None,
-                 policy_id: str = "") -> ProtectionPolicy:
+def _policy_from(
+    graph: GraphClient, response: GraphResponse, workload: Workload | None, policy_id: str = ""
+) -> ProtectionPolicy:
     body = response.json_object()
     if body.get("id"):
         return ProtectionPolicy.from_graph(body, workload)
     location = response.content_location or (
-        backup_path("protectionPolicies", policy_id) if policy_id else "")
+        backup_path("protectionPolicies", policy_id) if policy_id else ""
+    )
     body = graph.get(location, headers=PREFER_ALL_ENUMS).json_object() if location else {}
     return ProtectionPolicy.from_graph(body, workload)

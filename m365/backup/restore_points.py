@@ -27,7 +27,8 @@ def iter_restore_points(
 ) -> Iterator[RestorePoint]:
     """A unit's restore points, optionally within (after, before), streamed."""
     params: dict[str, Any] = {
-        "$expand": f"protectionUnit($filter=id eq {literal(protection_unit_id)})"}
+        "$expand": f"protectionUnit($filter=id eq {literal(protection_unit_id)})"
+    }
     clauses = []
     if before is not None:
         clauses.append(f"protectionDateTime lt {format_datetime(before)}")
@@ -61,16 +62,19 @@ def search_restore_points(
     missing: list[str] = []
     for offset in range(0, len(protection_unit_ids), chunk_size):
         body: dict[str, Any] = {
-            "protectionUnitIds": list(protection_unit_ids[offset:offset + chunk_size]),
-            "protectionTimePeriod": {"startDateTime": format_datetime(start),
-                                     "endDateTime": format_datetime(end)},
+            "protectionUnitIds": list(protection_unit_ids[offset : offset + chunk_size]),
+            "protectionTimePeriod": {
+                "startDateTime": format_datetime(start),
+                "endDateTime": format_datetime(end),
+            },
         }
         if preference is not None:
             body["restorePointPreference"] = str(preference)
         if tags is not None:
             body["tags"] = str(tags)  # camelCase, as the example (the table says PascalCase)
-        answer = graph.post(backup_path("restorePoints", "search"), json=body,
-                            headers=PREFER_ALL_ENUMS).json_object()
+        answer = graph.post(
+            backup_path("restorePoints", "search"), json=body, headers=PREFER_ALL_ENUMS
+        ).json_object()
         if answer.get("searchResponseId"):
             response_ids.append(str(answer["searchResponseId"]))
         for result in answer.get("searchResults") or []:

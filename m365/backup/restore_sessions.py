@@ -42,8 +42,12 @@ class ArtifactChange:
         failure = data.get("@Core.DataModificationException")
         info = failure.get("info") if isinstance(failure, dict) else None
         info = info if isinstance(info, dict) else {}
-        return cls(text(data, "id"), ArtifactRestoreStatus.parse(data.get("status")),
-                   text(info, "code"), text(info, "message"))
+        return cls(
+            text(data, "id"),
+            ArtifactRestoreStatus.parse(data.get("status")),
+            text(info, "code"),
+            text(info, "message"),
+        )
 
 
 def create_restore_session(
@@ -64,8 +68,13 @@ def create_restore_session(
     session = _session_from(graph, response, workload)
     rest = restore_point_ids[MAX_ARTIFACTS_PER_REQUEST:]
     if rest:
-        add_restore_artifacts(graph, workload=workload, session_id=session.id,
-                              restore_point_ids=rest, destination_type=destination_type)
+        add_restore_artifacts(
+            graph,
+            workload=workload,
+            session_id=session.id,
+            restore_point_ids=rest,
+            destination_type=destination_type,
+        )
     return session
 
 
@@ -79,29 +88,35 @@ def add_restore_artifacts(
 ) -> tuple[ArtifactChange, ...]:
     """Add artifacts to a draft session, 50 per PATCH (403 RestoreSessionActionNotAllowed
     once the session left draft)."""
-    return _patch_artifacts(graph, workload, session_id,
-                            _artifacts(restore_point_ids, destination_type))
+    return _patch_artifacts(
+        graph, workload, session_id, _artifacts(restore_point_ids, destination_type)
+    )
 
 
 def remove_restore_artifacts(
     graph: GraphClient, *, workload: Workload, session_id: str, artifact_ids: Sequence[str]
 ) -> tuple[ArtifactChange, ...]:
-    return _patch_artifacts(graph, workload, session_id,
-                            [{"@removed": {"reason": "changed"}, "id": artifact_id}
-                             for artifact_id in artifact_ids])
+    return _patch_artifacts(
+        graph,
+        workload,
+        session_id,
+        [{"@removed": {"reason": "changed"}, "id": artifact_id} for artifact_id in artifact_ids],
+    )
 
 
 def activate_restore_session(graph: GraphClient, session_id: str) -> RestoreSession:
     """draft → activating. 403 RestoreSessionActionNotAllowed when not draft; 500
     TooManyActiveRestoreSessions (transient: retry when others finished)."""
-    response = graph.post(backup_path("restoreSessions", session_id, "activate"),
-                          headers=PREFER_ALL_ENUMS)
+    response = graph.post(
+        backup_path("restoreSessions", session_id, "activate"), headers=PREFER_ALL_ENUMS
+    )
     return _session_from(graph, response, None, session_id)
 
 
 def get_restore_session(graph: GraphClient, session_id: str) -> RestoreSession:
-    body = graph.get(backup_path("restoreSessions", session_id),
-                     headers=PREFER_ALL_ENUMS).json_object()
+    body = graph.get(
+        backup_path("restoreSessions", session_id), headers=PREFER_ALL_ENUMS
+    ).json_object()
     return RestoreSession.from_graph(body)
 
 
@@ -131,36 +146,44 @@ def delete_restore_session(graph: GraphClient, session_id: str) -> None:
     graph.delete(backup_path("restoreSessions", session_id))
 
 
-def _artifacts(restore_point_ids: Sequence[str],
-               destination_type: DestinationType) -> list[dict[str, Any]]:
+def _artifacts(
+    restore_point_ids: Sequence[str], destination_type: DestinationType
+) -> list[dict[str, Any]]:
     destination = str(DestinationType(destination_type))
-    return [{"restorePoint": {"@odata.id": point_id}, "destinationType": destination}
-            for point_id in restore_point_ids]
+    return [
+        {"restorePoint": {"@odata.id": point_id}, "destinationType": destination}
+        for point_id in restore_point_ids
+    ]
 
 
-def _patch_artifacts(graph: GraphClient, workload: Workload, session_id: str,
-                     entries: list[dict[str, Any]]) -> tuple[ArtifactChange, ...]:
+def _patch_artifacts(
+    graph: GraphClient, workload: Workload, session_id: str, entries: list[dict[str, Any]]
+) -> tuple[ArtifactChange, ...]:
     table = names(workload)
     delta_key = f"{table.artifacts}@delta"
     changes: list[ArtifactChange] = []
     for start in range(0, len(entries), MAX_ARTIFACTS_PER_REQUEST):
-        chunk = entries[start:start + MAX_ARTIFACTS_PER_REQUEST]
-        body = graph.patch(backup_path(table.sessions, session_id), json={delta_key: chunk},
-                           headers=PREFER_ALL_ENUMS).json_object()
+        chunk = entries[start : start + MAX_ARTIFACTS_PER_REQUEST]
+        body = graph.patch(
+            backup_path(table.sessions, session_id),
+            json={delta_key: chunk},
+            headers=PREFER_ALL_ENUMS,
+        ).json_object()
         echoed = body.get(delta_key)
         if not isinstance(echoed, list):
             echoed = body.get("value") if isinstance(body.get("value"), list) else []
-        changes.extend(ArtifactChange.from_graph(item) for item in echoed
-                       if isinstance(item, dict))
+        changes.extend(ArtifactChange.from_graph(item) for item in echoed if isinstance(item, dict))
     return tuple(changes)
 
 
-def _session_from(graph: GraphClient, response: GraphResponse, workload: Workload | None,
-                  session_id: str = "") -> RestoreSession:
+def _session_from(
+    graph: GraphClient, response: GraphResponse, workload: Workload | None, session_id: str = ""
+) -> RestoreSession:
     body = response.json_object()
     if body.get("id"):
         return RestoreSession.from_graph(body, workload)
     location = response.content_location or (
-        backup_path("restoreSessions", session_id) if session_id else "")
+        backup_path("restoreSessions", session_id) if session_id else ""
+    )
     body = graph.get(location, headers=PREFER_ALL_ENUMS).json_object() if location else {}
     return RestoreSession.from_graph(body, workload)

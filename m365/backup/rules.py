@@ -17,8 +17,9 @@ def create_inclusion_rule(
     `auto_apply` cannot change afterwards."""
     table = names(workload)
     body = {table.rule_expression: expression, "isAutoApplyEnabled": auto_apply}
-    answer = graph.post(backup_path(table.policies, policy_id, table.rules), json=body,
-                        headers=PREFER_ALL_ENUMS).json_object()
+    answer = graph.post(
+        backup_path(table.policies, policy_id, table.rules), json=body, headers=PREFER_ALL_ENUMS
+    ).json_object()
     return ProtectionRule.from_graph(answer, workload)
 
 
@@ -27,8 +28,11 @@ def iter_inclusion_rules(
 ) -> Iterator[ProtectionRule]:
     """A policy's rules, or the workload's rules tenant-wide."""
     table = names(workload)
-    path = (backup_path(table.policies, policy_id, table.rules) if policy_id
-            else backup_path(table.rules))
+    path = (
+        backup_path(table.policies, policy_id, table.rules)
+        if policy_id
+        else backup_path(table.rules)
+    )
     for item in graph.iter_items(path, headers=PREFER_ALL_ENUMS):
         yield ProtectionRule.from_graph(item, workload)
 
@@ -37,22 +41,24 @@ def get_inclusion_rule(
     graph: GraphClient, *, workload: Workload, rule_id: str, policy_id: str | None = None
 ) -> ProtectionRule:
     table = names(workload)
-    path = (backup_path(table.policies, policy_id, table.rules, rule_id) if policy_id
-            else backup_path(table.rules, rule_id))
-    return ProtectionRule.from_graph(graph.get(path, headers=PREFER_ALL_ENUMS).json_object(),
-                                     workload)
+    path = (
+        backup_path(table.policies, policy_id, table.rules, rule_id)
+        if policy_id
+        else backup_path(table.rules, rule_id)
+    )
+    return ProtectionRule.from_graph(
+        graph.get(path, headers=PREFER_ALL_ENUMS).json_object(), workload
+    )
 
 
 def run_inclusion_rule(
     graph: GraphClient, *, workload: Workload, policy_id: str, rule_id: str
 ) -> ProtectionRule:
     """Apply a static rule once (400 RunNotAllowedForDynamicRule for a dynamic one)."""
-    response = graph.post(_rule_path(workload, policy_id, rule_id, "run"),
-                          headers=PREFER_ALL_ENUMS)
+    response = graph.post(_rule_path(workload, policy_id, rule_id, "run"), headers=PREFER_ALL_ENUMS)
     body = response.json_object()
     if not body.get("id"):
-        return get_inclusion_rule(graph, workload=workload, rule_id=rule_id,
-                                  policy_id=policy_id)
+        return get_inclusion_rule(graph, workload=workload, rule_id=rule_id, policy_id=policy_id)
     return ProtectionRule.from_graph(body, workload)
 
 
@@ -70,12 +76,12 @@ def delete_and_unprotect_inclusion_rule(
     (`deleteRequested`, asynchronous; 202)."""
     if Workload(workload) is Workload.SHAREPOINT:
         raise ValueError("deleteAndUnprotect exists for mailbox and drive rules only")
-    response = graph.post(_rule_path(workload, policy_id, rule_id, "deleteAndUnprotect"),
-                          headers=PREFER_ALL_ENUMS)
+    response = graph.post(
+        _rule_path(workload, policy_id, rule_id, "deleteAndUnprotect"), headers=PREFER_ALL_ENUMS
+    )
     body = response.json_object()
     if not body.get("id"):
-        return get_inclusion_rule(graph, workload=workload, rule_id=rule_id,
-                                  policy_id=policy_id)
+        return get_inclusion_rule(graph, workload=workload, rule_id=rule_id, policy_id=policy_id)
     return ProtectionRule.from_graph(body, workload)
 
 

@@ -27,8 +27,11 @@ def enable_backup_service(graph: GraphClient, *, app_owner_tenant_id: str) -> Se
     """Bind the MSP's billing policy to the tenant (idempotent; call again after a billing
     change). Errors: 400 InvalidAppOwnerTenantId, 402 InvalidBillingProfile,
     403 UnableToReadBillingProfile."""
-    response = graph.post(backup_path("enable"), json={"appOwnerTenantId": app_owner_tenant_id},
-                          headers=PREFER_ALL_ENUMS)
+    response = graph.post(
+        backup_path("enable"),
+        json={"appOwnerTenantId": app_owner_tenant_id},
+        headers=PREFER_ALL_ENUMS,
+    )
     body = response.json_object()
     # v1.0 answers a bare serviceStatus, the beta example wraps it in {"value": {...}}.
     status = body.get("value") if isinstance(body.get("value"), dict) else body
@@ -50,8 +53,9 @@ def iter_service_apps(graph: GraphClient) -> Iterator[ServiceApp]:
 
 
 def get_service_app(graph: GraphClient, service_app_id: str) -> ServiceApp:
-    body = graph.get(backup_path("serviceApps", service_app_id),
-                     headers=PREFER_ALL_ENUMS).json_object()
+    body = graph.get(
+        backup_path("serviceApps", service_app_id), headers=PREFER_ALL_ENUMS
+    ).json_object()
     return ServiceApp.from_graph(body)
 
 
@@ -72,15 +76,17 @@ def activate_service_app(
     body: dict[str, Any] = {}
     if effective_at is not None:
         body["effectiveDateTime"] = format_datetime(effective_at)
-    response = graph.post(backup_path("serviceApps", service_app_id, "activate"), json=body,
-                          headers=PREFER_ALL_ENUMS)
+    response = graph.post(
+        backup_path("serviceApps", service_app_id, "activate"), json=body, headers=PREFER_ALL_ENUMS
+    )
     return _service_app_from(graph, response, service_app_id)
 
 
 def deactivate_service_app(graph: GraphClient, service_app_id: str) -> ServiceApp:
     """Cancel a pending activation (403 while `active`). Delegated token only."""
-    response = graph.post(backup_path("serviceApps", service_app_id, "deactivate"),
-                          headers=PREFER_ALL_ENUMS)
+    response = graph.post(
+        backup_path("serviceApps", service_app_id, "deactivate"), headers=PREFER_ALL_ENUMS
+    )
     return _service_app_from(graph, response, service_app_id)
 
 
@@ -90,15 +96,20 @@ def delete_service_app(graph: GraphClient, service_app_id: str) -> None:
     graph.delete(backup_path("serviceApps", service_app_id))
 
 
-def _service_app_from(graph: GraphClient, response: GraphResponse,
-                      service_app_id: str = "") -> ServiceApp:
+def _service_app_from(
+    graph: GraphClient, response: GraphResponse, service_app_id: str = ""
+) -> ServiceApp:
     body = response.json_object()
     if body.get("id"):
         return ServiceApp.from_graph(body)
     # An empty 202: read the object where Content-Location says it is.
     location = response.content_location or (
-        backup_path("serviceApps", service_app_id) if service_app_id else "")
+        backup_path("serviceApps", service_app_id) if service_app_id else ""
+    )
     if not location:
-        raise GraphError("serviceApps answered without a body or a Content-Location",
-                         status=response.status, code="missingBody")
+        raise GraphError(
+            "serviceApps answered without a body or a Content-Location",
+            status=response.status,
+            code="missingBody",
+        )
     return ServiceApp.from_graph(graph.get(location, headers=PREFER_ALL_ENUMS).json_object())

@@ -12,8 +12,9 @@ from m365.graph import GraphClient
 def get_protection_unit(graph: GraphClient, unit_id: str) -> ProtectionUnit:
     """Any workload's unit (polymorphic); its `error` holds unit-level failures such as
     QuotaExceeded or ProtectionUnitNotFound."""
-    body = graph.get(backup_path("protectionUnits", unit_id),
-                     headers=PREFER_ALL_ENUMS).json_object()
+    body = graph.get(
+        backup_path("protectionUnits", unit_id), headers=PREFER_ALL_ENUMS
+    ).json_object()
     return ProtectionUnit.from_graph(body)
 
 
@@ -26,8 +27,11 @@ def iter_protection_units(
 ) -> Iterator[ProtectionUnit]:
     """A policy's units, or every unit of the workload in the tenant, streamed."""
     table = names(workload)
-    path = (backup_path(table.policies, policy_id, table.units) if policy_id
-            else backup_path(table.units))
+    path = (
+        backup_path(table.policies, policy_id, table.units)
+        if policy_id
+        else backup_path(table.units)
+    )
     params = {"$filter": filter} if filter else None
     for item in graph.iter_items(path, params, headers=PREFER_ALL_ENUMS):
         yield ProtectionUnit.from_graph(item, workload)

@@ -5,8 +5,10 @@ this table is the one place that knows them, so every operation is written once.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from types import MappingProxyType
 
 ROOT = "/solutions/backupRestore"
 
@@ -36,31 +38,49 @@ class WorkloadNames:
 
 NAMES: dict[Workload, WorkloadNames] = {
     Workload.SHAREPOINT: WorkloadNames(
-        policies="sharePointProtectionPolicies", units="siteProtectionUnits",
-        unit_key="siteId", unit_type="siteProtectionUnit",
-        policy_type="sharePointProtectionPolicy", rules="siteInclusionRules",
-        rule_expression="siteExpression", bulk_jobs="siteProtectionUnitsBulkAdditionJobs",
-        bulk_id_field="siteIds", bulk_name_field="siteWebUrls",
-        sessions="sharePointRestoreSessions", session_type="sharePointRestoreSession",
+        policies="sharePointProtectionPolicies",
+        units="siteProtectionUnits",
+        unit_key="siteId",
+        unit_type="siteProtectionUnit",
+        policy_type="sharePointProtectionPolicy",
+        rules="siteInclusionRules",
+        rule_expression="siteExpression",
+        bulk_jobs="siteProtectionUnitsBulkAdditionJobs",
+        bulk_id_field="siteIds",
+        bulk_name_field="siteWebUrls",
+        sessions="sharePointRestoreSessions",
+        session_type="sharePointRestoreSession",
         artifacts="siteRestoreArtifacts",
     ),
     Workload.EXCHANGE: WorkloadNames(
-        policies="exchangeProtectionPolicies", units="mailboxProtectionUnits",
-        unit_key="directoryObjectId", unit_type="mailboxProtectionUnit",
-        policy_type="exchangeProtectionPolicy", rules="mailboxInclusionRules",
-        rule_expression="mailboxExpression", bulk_jobs="mailboxProtectionUnitsBulkAdditionJobs",
-        bulk_id_field="directoryObjectIds", bulk_name_field="mailboxes",
-        sessions="exchangeRestoreSessions", session_type="exchangeRestoreSession",
+        policies="exchangeProtectionPolicies",
+        units="mailboxProtectionUnits",
+        unit_key="directoryObjectId",
+        unit_type="mailboxProtectionUnit",
+        policy_type="exchangeProtectionPolicy",
+        rules="mailboxInclusionRules",
+        rule_expression="mailboxExpression",
+        bulk_jobs="mailboxProtectionUnitsBulkAdditionJobs",
+        bulk_id_field="directoryObjectIds",
+        bulk_name_field="mailboxes",
+        sessions="exchangeRestoreSessions",
+        session_type="exchangeRestoreSession",
         artifacts="mailboxRestoreArtifacts",
     ),
     Workload.ONEDRIVE: WorkloadNames(
-        policies="oneDriveForBusinessProtectionPolicies", units="driveProtectionUnits",
-        unit_key="directoryObjectId", unit_type="driveProtectionUnit",
-        policy_type="oneDriveForBusinessProtectionPolicy", rules="driveInclusionRules",
-        rule_expression="driveExpression", bulk_jobs="driveProtectionUnitsBulkAdditionJobs",
-        bulk_id_field="directoryObjectIds", bulk_name_field="drives",
+        policies="oneDriveForBusinessProtectionPolicies",
+        units="driveProtectionUnits",
+        unit_key="directoryObjectId",
+        unit_type="driveProtectionUnit",
+        policy_type="oneDriveForBusinessProtectionPolicy",
+        rules="driveInclusionRules",
+        rule_expression="driveExpression",
+        bulk_jobs="driveProtectionUnitsBulkAdditionJobs",
+        bulk_id_field="directoryObjectIds",
+        bulk_name_field="drives",
         sessions="oneDriveForBusinessRestoreSessions",
-        session_type="oneDriveForBusinessRestoreSession", artifacts="driveRestoreArtifacts",
+        session_type="oneDriveForBusinessRestoreSession",
+        artifacts="driveRestoreArtifacts",
     ),
 }
 
@@ -73,14 +93,13 @@ def workload_of_type(odata_type: str) -> Workload | None:
     """The workload of a polymorphic object from its `@odata.type`."""
     short = odata_type.rsplit(".", 1)[-1]
     for workload, table in NAMES.items():
-        if short in (table.policy_type, table.unit_type, table.session_type,
-                     table.artifacts[:-1]):
+        if short in (table.policy_type, table.unit_type, table.session_type, table.artifacts[:-1]):
             return workload
     return None
 
 
 # Ask Graph for the enum members it hides by default (`failed`, `offboard*`, ...).
-PREFER_ALL_ENUMS = {"Prefer": "include-unknown-enum-members"}
+PREFER_ALL_ENUMS: Mapping[str, str] = MappingProxyType({"Prefer": "include-unknown-enum-members"})
 # Graph's limits per request (reference section 2): units per policy create or PATCH,
 # restore artifacts per session create or PATCH.
 MAX_UNITS_PER_REQUEST = 50

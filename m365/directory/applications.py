@@ -44,8 +44,10 @@ def iter_app_role_assignments(
 def delete_app_role_assignment(
     graph: GraphClient, service_principal_id: str, assignment_id: str
 ) -> None:
-    graph.delete(f"/servicePrincipals/{segment(service_principal_id)}"
-                 f"/appRoleAssignments/{segment(assignment_id)}")
+    graph.delete(
+        f"/servicePrincipals/{segment(service_principal_id)}"
+        f"/appRoleAssignments/{segment(assignment_id)}"
+    )
 
 
 def iter_permission_grants(
@@ -76,8 +78,7 @@ def granted_permissions(graph: GraphClient, app_id: str) -> GrantedPermissions |
     for assignment in iter_app_role_assignments(graph, client.id):
         target = resource(assignment.resource_id)
         values = {role.id: role.value for role in target.app_roles}
-        application[target.app_id].add(values.get(assignment.app_role_id,
-                                                  assignment.app_role_id))
+        application[target.app_id].add(values.get(assignment.app_role_id, assignment.app_role_id))
     delegated: dict[str, set[str]] = defaultdict(set)
     for grant in iter_permission_grants(graph, client.id):
         if grant.consent_type.lower() == "allprincipals":

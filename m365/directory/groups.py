@@ -9,8 +9,15 @@ from m365.directory.users import MAX_PAGE_SIZE
 from m365.graph import GraphClient
 from m365.odata import segment
 
-GROUP_FIELDS = ("id", "displayName", "mail", "groupTypes", "resourceProvisioningOptions",
-                "mailEnabled", "securityEnabled")
+GROUP_FIELDS = (
+    "id",
+    "displayName",
+    "mail",
+    "groupTypes",
+    "resourceProvisioningOptions",
+    "mailEnabled",
+    "securityEnabled",
+)
 MEMBER_FIELDS = ("id", "displayName", "userPrincipalName", "mail")
 
 

@@ -48,9 +48,13 @@ class Organization:
             id=text(data, "id"),
             display_name=text(data, "displayName"),
             verified_domains=tuple(
-                VerifiedDomain(text(item, "name"), bool(boolean(item.get("isDefault"))),
-                               bool(boolean(item.get("isInitial"))))
-                for item in data.get("verifiedDomains") or [] if isinstance(item, Mapping)
+                VerifiedDomain(
+                    text(item, "name"),
+                    bool(boolean(item.get("isDefault"))),
+                    bool(boolean(item.get("isInitial"))),
+                )
+                for item in data.get("verifiedDomains") or []
+                if isinstance(item, Mapping)
             ),
         )
 
@@ -83,7 +87,8 @@ class User:
             mail=text(data, "mail"),
             account_enabled=boolean(data.get("accountEnabled")),
             assigned_sku_ids=tuple(
-                text(item, "skuId") for item in data.get("assignedLicenses") or []
+                text(item, "skuId")
+                for item in data.get("assignedLicenses") or []
                 if isinstance(item, Mapping) and item.get("skuId")
             ),
             user_type=text(data, "userType"),
@@ -147,8 +152,13 @@ class DirectoryObject:
 
     @classmethod
     def from_graph(cls, data: Json) -> DirectoryObject:
-        return cls(text(data, "id"), text(data, "@odata.type"), text(data, "displayName"),
-                   text(data, "userPrincipalName"), text(data, "mail"))
+        return cls(
+            text(data, "id"),
+            text(data, "@odata.type"),
+            text(data, "displayName"),
+            text(data, "userPrincipalName"),
+            text(data, "mail"),
+        )
 
 
 @dataclass(frozen=True)
@@ -249,13 +259,19 @@ class ServicePrincipal:
             display_name=text(data, "displayName"),
             account_enabled=boolean(data.get("accountEnabled")),
             app_roles=tuple(
-                AppRole(text(item, "id"), text(item, "value"), text(item, "displayName"),
-                        strings(item.get("allowedMemberTypes")))
-                for item in data.get("appRoles") or [] if isinstance(item, Mapping)
+                AppRole(
+                    text(item, "id"),
+                    text(item, "value"),
+                    text(item, "displayName"),
+                    strings(item.get("allowedMemberTypes")),
+                )
+                for item in data.get("appRoles") or []
+                if isinstance(item, Mapping)
             ),
             oauth2_permission_scopes=tuple(
-                PermissionScope(text(item, "id"), text(item, "value"),
-                                text(item, "adminConsentDisplayName"))
+                PermissionScope(
+                    text(item, "id"), text(item, "value"), text(item, "adminConsentDisplayName")
+                )
                 for item in data.get("oauth2PermissionScopes") or []
                 if isinstance(item, Mapping)
             ),
@@ -275,9 +291,14 @@ class AppRoleAssignment:
 
     @classmethod
     def from_graph(cls, data: Json) -> AppRoleAssignment:
-        return cls(text(data, "id"), text(data, "principalId"), text(data, "resourceId"),
-                   text(data, "resourceDisplayName"), text(data, "appRoleId"),
-                   parse_datetime(data.get("createdDateTime")))
+        return cls(
+            text(data, "id"),
+            text(data, "principalId"),
+            text(data, "resourceId"),
+            text(data, "resourceDisplayName"),
+            text(data, "appRoleId"),
+            parse_datetime(data.get("createdDateTime")),
+        )
 
 
 @dataclass(frozen=True)
@@ -294,9 +315,14 @@ class PermissionGrant:
 
     @classmethod
     def from_graph(cls, data: Json) -> PermissionGrant:
-        return cls(text(data, "id"), text(data, "clientId"), text(data, "consentType"),
-                   text(data, "principalId"), text(data, "resourceId"),
-                   frozenset(text(data, "scope").split()))
+        return cls(
+            text(data, "id"),
+            text(data, "clientId"),
+            text(data, "consentType"),
+            text(data, "principalId"),
+            text(data, "resourceId"),
+            frozenset(text(data, "scope").split()),
+        )
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,15 @@ from m365.errors import ErrorCode, GraphNotFound
 from m365.graph import GraphClient
 from m365.odata import segment
 
-USER_FIELDS = ("id", "displayName", "userPrincipalName", "mail", "accountEnabled",
-               "assignedLicenses", "userType")
+USER_FIELDS = (
+    "id",
+    "displayName",
+    "userPrincipalName",
+    "mail",
+    "accountEnabled",
+    "assignedLicenses",
+    "userType",
+)
 # Graph's largest page for /users (and /groups): fewest round trips for big tenants.
 MAX_PAGE_SIZE = 999
 
@@ -24,8 +31,9 @@ def get_organization(graph: GraphClient) -> Organization:
     """The tenant (`GET /organization` is a one-item collection)."""
     items = graph.get("/organization").json_object().get("value") or []
     if not items:
-        raise GraphNotFound("the tenant returned no organization", status=404,
-                            code=ErrorCode.ITEM_NOT_FOUND)
+        raise GraphNotFound(
+            "the tenant returned no organization", status=404, code=ErrorCode.ITEM_NOT_FOUND
+        )
     return Organization.from_graph(items[0])
 
 
@@ -46,8 +54,9 @@ def iter_users(
 
 def get_user(graph: GraphClient, user_id: str, *, select: Sequence[str] = USER_FIELDS) -> User:
     """A user by object id or UPN."""
-    body = graph.get(f"/users/{segment(user_id)}",
-                     params={"$select": ",".join(select)}).json_object()
+    body = graph.get(
+        f"/users/{segment(user_id)}", params={"$select": ",".join(select)}
+    ).json_object()
     return User.from_graph(body)
 
 

@@ -7,13 +7,14 @@ import contextlib
 import json
 import signal
 import sys
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
 from .certs import ensure_tls_files
 from .errors import ControlError
 from .server import EmulatorApp, TlsThreadingServer
-from .world import World
+from .world import Durations, World
 
 
 def _load_tenants_file(world: World, path: Path) -> None:
@@ -42,19 +43,43 @@ def _load_tenants_file(world: World, path: Path) -> None:
                 raise
 
 
+def _durations(parser: argparse.ArgumentParser, overrides: list[str]) -> Durations:
+    known = {f.name for f in fields(Durations)}
+    values: dict[str, float] = {}
+    for item in overrides:
+        name, _, raw = item.partition("=")
+        try:
+            values[name] = float(raw)
+        except ValueError:
+            parser.error(f"--duration {item}: SECONDS must be a number")
+        if name not in known or values[name] < 0:
+            parser.error(f"--duration {item}: unknown name or negative value")
+    return replace(Durations(), **values)
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m m365.emulator",
-                                     description="A local Microsoft 365 over HTTPS.")
+    parser = argparse.ArgumentParser(
+        prog="python -m m365.emulator", description="A local Microsoft 365 over HTTPS."
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765, help="0 picks a free port")
     parser.add_argument("--state-dir", default="var/emulator", type=Path)
     parser.add_argument("--tenants-file", type=Path)
+    parser.add_argument(
+        "--duration",
+        action="append",
+        default=[],
+        metavar="NAME=SECONDS",
+        help="override a simulated duration, e.g. unit_protect=5 (repeatable; "
+        f"names: {', '.join(f.name for f in fields(Durations))})",
+    )
     args = parser.parse_args(argv)
+    durations = _durations(parser, args.duration)
 
     state_dir: Path = args.state_dir.resolve()
     state_dir.mkdir(parents=True, exist_ok=True)
     tls = ensure_tls_files(state_dir)
-    world = World(state_dir)
+    world = World(state_dir, durations)
     if args.tenants_file:
         _load_tenants_file(world, args.tenants_file)
     server = TlsThreadingServer(args.host, args.port, EmulatorApp(world), tls.server_context())

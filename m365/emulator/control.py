@@ -34,18 +34,22 @@ def _rules() -> list[Rule]:
         Rule("/_emulator/tenants", endpoint="tenants", methods=["GET", "POST"]),
         Rule("/_emulator/tenants/<tid>", endpoint="tenant", methods=["GET", "DELETE"]),
         Rule("/_emulator/clock", endpoint="global_clock", methods=["GET", "POST"]),
-        Rule("/_emulator/tenants/<tid>/clock", endpoint="tenant_clock",
-             methods=["GET", "POST"]),
+        Rule("/_emulator/tenants/<tid>/clock", endpoint="tenant_clock", methods=["GET", "POST"]),
         Rule("/_emulator/faults", endpoint="global_faults", methods=["GET", "PUT", "DELETE"]),
-        Rule("/_emulator/tenants/<tid>/faults", endpoint="tenant_faults",
-             methods=["GET", "PUT", "DELETE"]),
-        Rule("/_emulator/tenants/<tid>/users/<user>", endpoint="user",
-             methods=["GET", "DELETE"]),
-        Rule("/_emulator/tenants/<tid>/users/<user>/<any('password-reset', 'disable', 'enable')"
-             ":action>", endpoint="user_action", methods=["POST"]),
-        Rule("/_emulator/tenants/<tid>/users/<user>/roles", endpoint="user_roles",
-             methods=["PUT"]),
-        Rule("/_emulator/tenants/<tid>/sites/<site_id>", endpoint="site", methods=["DELETE"]),
+        Rule(
+            "/_emulator/tenants/<tid>/faults",
+            endpoint="tenant_faults",
+            methods=["GET", "PUT", "DELETE"],
+        ),
+        Rule("/_emulator/tenants/<tid>/users/<user>", endpoint="user", methods=["GET", "DELETE"]),
+        Rule(
+            "/_emulator/tenants/<tid>/users/<user>/<any('password-reset', 'disable', 'enable')"
+            ":action>",
+            endpoint="user_action",
+            methods=["POST"],
+        ),
+        Rule("/_emulator/tenants/<tid>/users/<user>/roles", endpoint="user_roles", methods=["PUT"]),
+        Rule("/_emulator/tenants/<tid>/sites/<path:site_id>", endpoint="site", methods=["DELETE"]),
         Rule("/_emulator/tenants/<tid>/grants/revoke", endpoint="revoke", methods=["POST"]),
         Rule("/_emulator/tenants/<tid>/controller", endpoint="controller", methods=["POST"]),
         Rule("/_emulator/tenants/<tid>/stats", endpoint="stats", methods=["GET", "DELETE"]),
@@ -85,11 +89,25 @@ class ControlApp:
             status, body = result if isinstance(result, tuple) else (200, result)
             return _json(body, status) if body is not None else Response(status=status)
         except NotFound:
-            return _json({"error": {"code": "notFound",
-                                    "message": f"no control endpoint at {request.path}"}}, 404)
+            return _json(
+                {
+                    "error": {
+                        "code": "notFound",
+                        "message": f"no control endpoint at {request.path}",
+                    }
+                },
+                404,
+            )
         except MethodNotAllowed:
-            return _json({"error": {"code": "methodNotAllowed",
-                                    "message": f"{request.method} is not allowed here"}}, 405)
+            return _json(
+                {
+                    "error": {
+                        "code": "methodNotAllowed",
+                        "message": f"{request.method} is not allowed here",
+                    }
+                },
+                405,
+            )
         except ControlError as err:
             return _json({"error": {"code": err.code, "message": err.message}}, err.status)
 
@@ -134,8 +152,9 @@ class ControlApp:
     def _advance(request: Request) -> float:
         seconds = _body(request).get("advanceSeconds")
         if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
-            raise ControlError(400, "invalidRequest",
-                               "advanceSeconds must be a number >= 0 (clocks never go back)")
+            raise ControlError(
+                400, "invalidRequest", "advanceSeconds must be a number >= 0 (clocks never go back)"
+            )
         return float(seconds)
 
     def _global_clock(self, request: Request):
@@ -235,8 +254,9 @@ class ControlApp:
         if not isinstance(app_id, str) or not _GUID.match(app_id):
             raise ControlError(400, "invalidRequest", "appId must be a GUID")
         display_name = body.get("displayName") or "Microsoft 365 admin center"
-        return backup_service.set_controller(tenant, app_id.lower(), str(display_name),
-                                             tenant.now())
+        return backup_service.set_controller(
+            tenant, app_id.lower(), str(display_name), tenant.now()
+        )
 
     def _stats(self, request: Request, tid: str):
         tenant = self._tenant_of(tid)
@@ -256,17 +276,20 @@ class ControlApp:
         lifetime = body.get("lifetimeSeconds", 3599)
         if "user" in body:
             user = self._user_of(tenant, str(body["user"]))
-            token, _ = tokens.delegated_access_token(self.world, tenant, app, user,
-                                                     list(body.get("scopes", [])))
+            token, _ = tokens.delegated_access_token(
+                self.world, tenant, app, user, list(body.get("scopes", []))
+            )
         else:
             sp = consent.client_sp(tenant, app["appId"]) or {"id": app["appId"]}
-            token = tokens.app_access_token(self.world, tenant, app, GRAPH,
-                                            list(body.get("roles", [])), sp["id"])["access_token"]
+            token = tokens.app_access_token(
+                self.world, tenant, app, GRAPH, list(body.get("roles", [])), sp["id"]
+            )["access_token"]
         if lifetime != 3599:
             claims = self.world.keys.verify(token)
             now = int(real_now())
-            claims.update(iat=now + min(0, lifetime), nbf=now + min(0, lifetime),
-                          exp=now + int(lifetime))
+            claims.update(
+                iat=now + min(0, lifetime), nbf=now + min(0, lifetime), exp=now + int(lifetime)
+            )
             token = self.world.keys.sign(claims)
         return {"access_token": token}
 
@@ -304,19 +327,25 @@ def _validate_app(app_id: str, body: dict[str, Any]) -> dict[str, Any]:
     normalised = []
     for block in required:
         if not isinstance(block, dict) or not isinstance(block.get("resourceAppId"), str):
-            raise ControlError(400, "invalidRequest",
-                               "each requiredResourceAccess entry needs a resourceAppId")
+            raise ControlError(
+                400, "invalidRequest", "each requiredResourceAccess entry needs a resourceAppId"
+            )
         accesses = block.get("resourceAccess", [])
         if not isinstance(accesses, list) or not all(
-            isinstance(a, dict) and isinstance(a.get("id"), str)
-            and a.get("type") in ("Role", "Scope") for a in accesses
+            isinstance(a, dict)
+            and isinstance(a.get("id"), str)
+            and a.get("type") in ("Role", "Scope")
+            for a in accesses
         ):
-            raise ControlError(400, "invalidRequest",
-                               "resourceAccess entries need an id and type Role or Scope")
-        normalised.append({
-            "resourceAppId": block["resourceAppId"].lower(),
-            "resourceAccess": [{"id": a["id"].lower(), "type": a["type"]} for a in accesses],
-        })
+            raise ControlError(
+                400, "invalidRequest", "resourceAccess entries need an id and type Role or Scope"
+            )
+        normalised.append(
+            {
+                "resourceAppId": block["resourceAppId"].lower(),
+                "resourceAccess": [{"id": a["id"].lower(), "type": a["type"]} for a in accesses],
+            }
+        )
     return {
         "appId": app_id.lower(),
         "displayName": display_name.strip(),

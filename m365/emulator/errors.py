@@ -13,9 +13,15 @@ class ControlError(Exception):
     e.g. `details`) are optional.
     """
 
-    def __init__(self, status: int, code: str, message: str, *,
-                 headers: dict[str, str] | None = None,
-                 extra: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code

@@ -17,8 +17,14 @@ from .errors import ControlError
 from .ids import digest
 
 _FIELDS = {
-    "seed", "throttleRate", "retryAfterSeconds", "serviceUnavailableRate", "latencyMs",
-    "tokenEndpointFailure", "restoreFailureUnitIds", "pageSize",
+    "seed",
+    "throttleRate",
+    "retryAfterSeconds",
+    "serviceUnavailableRate",
+    "latencyMs",
+    "tokenEndpointFailure",
+    "restoreFailureUnitIds",
+    "pageSize",
 }
 
 
@@ -32,8 +38,10 @@ def validate(body: Any) -> dict[str, Any]:
 
     def number(name: str, default: float, low: float, high: float) -> float:
         value = body.get(name, default)
-        if isinstance(value, bool) or not isinstance(value, int | float) or not (
-            low <= value <= high
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not (low <= value <= high)
         ):
             raise ControlError(400, "invalidRequest", f"{name} must be a number in {low}..{high}")
         return float(value)

@@ -31,11 +31,18 @@ def new_guid() -> str:
     return str(uuid.uuid4())
 
 
+_VERSION_CLEAR = ~(0xF << 76)
+_VARIANT_CLEAR = ~(0xC << 60)
+_VERSION_4 = 0x4 << 76
+_VARIANT_RFC = 0x8 << 60
+_BITS128 = (1 << 128) - 1
+
+
 def format_guid(value: int) -> str:
     """Format 128 bits as a version-4, RFC 4122 variant GUID string."""
-    h = f"{value & ((1 << 128) - 1):032x}"
-    variant = "89ab"[int(h[16], 16) & 3]
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{variant}{h[17:20]}-{h[20:]}"
+    value = (value & _BITS128 & _VERSION_CLEAR & _VARIANT_CLEAR) | _VERSION_4 | _VARIANT_RFC
+    h = f"{value:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 class IndexedIds:
@@ -48,13 +55,18 @@ class IndexedIds:
 
     def __init__(self, *namespace: object) -> None:
         self._namespace = namespace
+        # digest(*namespace, index) is blake2b of "<namespace parts>:<index>".
+        self._prefix = (":".join(map(str, namespace)) + ":").encode()
         self._mask = int.from_bytes(digest(*namespace, "mask", size=6), "big")
+        # Callers may hash the index without the whole namespace; this keeps heads distinct
+        # between namespaces (e.g. two tenants sharing a seed).
+        self._head_mask = int.from_bytes(digest(*namespace, "head", size=10), "big")
 
     def id_of(self, index: int, head: bytes | None = None) -> str:
         if head is None:
-            head = digest(*self._namespace, index, size=10)
+            head = hashlib.blake2b(self._prefix + str(index).encode(), digest_size=10).digest()
         tail = ((index * _SCATTER) & _BITS48) ^ self._mask
-        return format_guid((int.from_bytes(head[:10], "big") << 48) | tail)
+        return format_guid(((int.from_bytes(head[:10], "big") ^ self._head_mask) << 48) | tail)
 
     def index_of(self, object_id: str, head_of=None) -> int | None:
         """The index encoded in `object_id`, or None. `head_of(index)` must return the same

@@ -58,14 +58,18 @@ class Keys:
             claims, self.signing_key, algorithm="RS256", headers={"kid": self.kid, "typ": "JWT"}
         )
 
-    def verify(self, token: str, *, audience: str | None = None) -> dict[str, Any]:
-        """Check signature only; callers check times and audience themselves."""
+    def verify(self, token: str) -> dict[str, Any]:
+        """Check the signature only; callers check times and audience themselves."""
         return jwt.decode(
             token,
             self.signing_key.public_key(),
             algorithms=["RS256"],
-            options={"verify_exp": False, "verify_nbf": False, "verify_aud": False,
-                     "verify_iat": False},
+            options={
+                "verify_exp": False,
+                "verify_nbf": False,
+                "verify_aud": False,
+                "verify_iat": False,
+            },
         )
 
     def seal(self, payload: dict[str, Any]) -> str:

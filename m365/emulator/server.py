@@ -3,7 +3,8 @@
 Werkzeug's threaded server wraps its listening socket in TLS, which makes the accepting
 thread perform every handshake (and it closes every connection after one answer, so there
 is one handshake per request). `TlsThreadingServer` accepts plain sockets and performs the
-handshake in the request's own thread, so a slow client never holds up the others.
+handshake in the request's own thread, so a slow client never holds up the others, and
+sets TCP_NODELAY so small answers are not held back.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import json
 import ssl
 import sys
 import traceback
-from socket import socket
+from socket import IPPROTO_TCP, TCP_NODELAY, socket
 
 from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
@@ -41,9 +42,16 @@ class EmulatorApp:
         except Exception:  # never an HTML 500
             traceback.print_exc(file=sys.stderr)
             response = Response(
-                json.dumps({"error": {"code": "generalException",
-                                      "message": "An unexpected error occurred."}}),
-                status=500, content_type="application/json",
+                json.dumps(
+                    {
+                        "error": {
+                            "code": "generalException",
+                            "message": "An unexpected error occurred.",
+                        }
+                    }
+                ),
+                status=500,
+                content_type="application/json",
             )
         return response(environ, start_response)
 
@@ -55,10 +63,12 @@ class EmulatorApp:
             return reports.download(self.world, request)
         for version in _GRAPH_VERSIONS:
             if path == f"/{version}" or path.startswith(f"/{version}/"):
-                return self.graph.handle(request, version, path[len(version) + 1:])
+                return self.graph.handle(request, version, path[len(version) + 1 :])
         if path == "/":
-            return Response(json.dumps({"emulator": "Microsoft 365", "control": "/_emulator/"}),
-                            content_type="application/json")
+            return Response(
+                json.dumps({"emulator": "Microsoft 365", "control": "/_emulator/"}),
+                content_type="application/json",
+            )
         return self.identity.handle(request)
 
 
@@ -79,6 +89,8 @@ class TlsThreadingServer(ThreadedWSGIServer):
 
     def finish_request(self, request: socket, client_address) -> None:
         request.settimeout(60)
+        # Without it Nagle's algorithm and delayed ACKs add ~12 ms to every answer.
+        request.setsockopt(IPPROTO_TCP, TCP_NODELAY, 1)
         try:
             tls = self._tls.wrap_socket(request, server_side=True)
         except (ssl.SSLError, OSError):

@@ -52,6 +52,9 @@ class Durations:
 
 
 class Tenant:
+    """One emulated tenant: its persisted document (`data`), its generated content (`gen`),
+    its lock, and in-memory request stats and fault counter."""
+
     def __init__(self, world: World, data: dict[str, Any]) -> None:
         self.world = world
         self.data = data
@@ -59,8 +62,12 @@ class Tenant:
         self.stats = RequestStats()
         self.fault_counter = FaultCounter()
         self.gen = TenantData(
-            tenant_id=data["id"], domain=data["domain"], seed=data["seed"],
-            users=data["users"], groups=data.get("groups"), sites=data.get("sites"),
+            tenant_id=data["id"],
+            domain=data["domain"],
+            seed=data["seed"],
+            users=data["users"],
+            groups=data.get("groups"),
+            sites=data.get("sites"),
         )
 
     # ---- identity of the tenant -------------------------------------------------------
@@ -141,7 +148,7 @@ class Tenant:
             for i in range(min(len(DIRECTORY_USERS), self.gen.user_count))
             if self.gen.user(i).id not in self.overrides["roles"]
         ]
-        found += [u for u in map(self.user, self.overrides["roles"]) if u is not None]
+        found += [u for u in map(self.user, list(self.overrides["roles"])) if u is not None]
         return [u for u in found if role_name in self.roles_of(u) and not self.is_deleted(u)]
 
     def password_version(self, user: User) -> int:
@@ -156,7 +163,7 @@ class Tenant:
     def directory_users(self) -> list[dict[str, Any]]:
         """The contract's sign-in accounts with their current passwords and roles."""
         shown = [self.gen.user(i) for i in range(len(DIRECTORY_USERS))]
-        shown += [u for u in map(self.user, self.overrides["roles"]) if u and u not in shown]
+        shown += [u for u in map(self.user, list(self.overrides["roles"])) if u and u not in shown]
         return [
             {
                 "id": u.id,
@@ -210,7 +217,9 @@ class World:
         self.durations = durations or Durations()
         self.lock = threading.RLock()
         self.data: dict[str, Any] = self.store.load_global() or {
-            "apps": {}, "clockOffset": 0.0, "faults": None,
+            "apps": {},
+            "clockOffset": 0.0,
+            "faults": None,
         }
         self.tenants: dict[str, Tenant] = {}
         for tenant_data in self.store.load_tenants():

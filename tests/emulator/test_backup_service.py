@@ -12,8 +12,10 @@ from tests.fixtures.emulator import MSP_TENANT_ID, TEST_APP, RegisteredApp, regi
 ROOT = "/solutions/backupRestore"
 DAY = 86400
 OTHER_APP = RegisteredApp(
-    app_id="7d2f1e0c-3b4a-4c5d-8e9f-0a1b2c3d4e5f", secret="other-secret",
-    display_name="Another Backup Vendor", owner_tenant_id="1a2b3c4d-0000-4000-8000-000000000001",
+    app_id="7d2f1e0c-3b4a-4c5d-8e9f-0a1b2c3d4e5f",
+    secret="other-secret",
+    display_name="Another Backup Vendor",
+    owner_tenant_id="1a2b3c4d-0000-4000-8000-000000000001",
     redirect_uris=("https://localhost/other",),
 )
 ADMIN_CENTER_APP_ID = "0a4d2e9b-1111-4e6f-9c2d-6f8e0b1a2c3d"  # an unregistered, first-party app
@@ -70,8 +72,7 @@ def test_register_then_activate_without_controller_then_enable(tenant, control_g
     assert activated.status_code == 202 and activated.json()["status"] == "active"
     assert "Content-Location" in activated.headers
 
-    wrong_owner = control_graph.post(f"{ROOT}/enable",
-                                     json={"appOwnerTenantId": tenant.id})
+    wrong_owner = control_graph.post(f"{ROOT}/enable", json={"appOwnerTenantId": tenant.id})
     assert wrong_owner.status_code == 400
     assert wrong_owner.json()["error"]["code"] == "InvalidAppOwnerTenantId"
     enabled = control_graph.post(f"{ROOT}/enable", json={"appOwnerTenantId": MSP_TENANT_ID})
@@ -80,7 +81,8 @@ def test_register_then_activate_without_controller_then_enable(tenant, control_g
     assert status["@odata.type"] == "#microsoft.graph.serviceStatus"
     assert status["status"] == "enabled" and status["backupServiceConsumer"] == "thirdparty"
     beta = tenant.graph(tenant.delegated_token(), version="beta").post(
-        f"{ROOT}/enable", json={"appOwnerTenantId": MSP_TENANT_ID})
+        f"{ROOT}/enable", json={"appOwnerTenantId": MSP_TENANT_ID}
+    )
     assert beta.json()["value"]["status"] == "enabled"  # beta wraps it in "value"
     assert control_graph.get(ROOT).json()["serviceStatus"]["status"] == "enabled"
 
@@ -91,8 +93,11 @@ def test_register_needs_an_empty_object_body(control_graph):
 
 def test_activate_and_deactivate_are_delegated_only(tenant, control_graph):
     control_graph.post(f"{ROOT}/serviceApps", json={})
-    app_only = tenant.graph(tenant.control.mint_token(
-        tenant.id, app_id=TEST_APP.app_id, roles=["BackupRestore-Control.ReadWrite.All"]))
+    app_only = tenant.graph(
+        tenant.control.mint_token(
+            tenant.id, app_id=TEST_APP.app_id, roles=["BackupRestore-Control.ReadWrite.All"]
+        )
+    )
     assert app_only.post(f"{ROOT}/serviceApps", json={}).status_code == 202  # A,D
     for action in ("activate", "deactivate"):
         response = app_only.post(f"{ROOT}/serviceApps/{TEST_APP.app_id}/{action}", json={})
@@ -100,16 +105,14 @@ def test_activate_and_deactivate_are_delegated_only(tenant, control_graph):
         assert response.json()["error"]["code"] == "Authorization_RequestDenied"
 
 
-def test_enable_needs_an_active_controller_and_a_billing_policy(emulator, tenant,
-                                                                  control_graph):
+def test_enable_needs_an_active_controller_and_a_billing_policy(emulator, tenant, control_graph):
     refused = control_graph.post(f"{ROOT}/enable", json={"appOwnerTenantId": MSP_TENANT_ID})
     assert refused.status_code == 403
     register_app(emulator.control, has_billing_policy=False)
     try:
         control_graph.post(f"{ROOT}/serviceApps", json={})
         control_graph.post(f"{ROOT}/serviceApps/{TEST_APP.app_id}/activate", json={})
-        no_billing = control_graph.post(f"{ROOT}/enable",
-                                        json={"appOwnerTenantId": MSP_TENANT_ID})
+        no_billing = control_graph.post(f"{ROOT}/enable", json={"appOwnerTenantId": MSP_TENANT_ID})
         assert no_billing.status_code == 402
         assert no_billing.json()["error"]["code"] == "InvalidBillingProfile"
     finally:
@@ -125,16 +128,20 @@ def _handover_setup(tenant, control_graph):
 def test_activate_with_a_controller_needs_7_to_30_days(tenant, control_graph):
     _handover_setup(tenant, control_graph)
     url = f"{ROOT}/serviceApps/{TEST_APP.app_id}/activate"
-    for body in ({}, {"effectiveDateTime": _in_days(tenant, 3)},
-                 {"effectiveDateTime": _in_days(tenant, 45)}):
+    for body in (
+        {},
+        {"effectiveDateTime": _in_days(tenant, 3)},
+        {"effectiveDateTime": _in_days(tenant, 45)},
+    ):
         assert control_graph.post(url, json=body).status_code == 400
     pending = control_graph.post(url, json={"effectiveDateTime": _in_days(tenant, 10)})
     assert pending.status_code == 202
     assert pending.json()["status"] == "pendingActive" and pending.json()["effectiveDateTime"]
     assert _app_status(control_graph, OTHER_APP.app_id) == "pendingInactive"
     # Another change is already pending.
-    assert control_graph.post(url, json={"effectiveDateTime": _in_days(tenant, 10)}
-                              ).status_code == 403
+    assert (
+        control_graph.post(url, json={"effectiveDateTime": _in_days(tenant, 10)}).status_code == 403
+    )
     tenant.control.advance_clock(9 * DAY, tenant.id)
     assert _app_status(control_graph, TEST_APP.app_id) == "pendingActive"
     tenant.control.advance_clock(DAY + 60, tenant.id)
@@ -144,8 +151,10 @@ def test_activate_with_a_controller_needs_7_to_30_days(tenant, control_graph):
 
 def test_pending_active_app_is_read_only(tenant, control_graph):
     _handover_setup(tenant, control_graph)
-    control_graph.post(f"{ROOT}/serviceApps/{TEST_APP.app_id}/activate",
-                       json={"effectiveDateTime": _in_days(tenant, 8)})
+    control_graph.post(
+        f"{ROOT}/serviceApps/{TEST_APP.app_id}/activate",
+        json={"effectiveDateTime": _in_days(tenant, 8)},
+    )
     graph = tenant.graph()
     assert graph.get(f"{ROOT}/protectionPolicies").status_code == 200
     write = graph.post(f"{ROOT}/exchangeProtectionPolicies", json={"displayName": "p"})
@@ -155,8 +164,10 @@ def test_pending_active_app_is_read_only(tenant, control_graph):
 
 def test_pending_active_deactivate_returns_to_inactive(tenant, control_graph):
     _handover_setup(tenant, control_graph)
-    control_graph.post(f"{ROOT}/serviceApps/{TEST_APP.app_id}/activate",
-                       json={"effectiveDateTime": _in_days(tenant, 8)})
+    control_graph.post(
+        f"{ROOT}/serviceApps/{TEST_APP.app_id}/activate",
+        json={"effectiveDateTime": _in_days(tenant, 8)},
+    )
     response = control_graph.post(f"{ROOT}/serviceApps/{TEST_APP.app_id}/deactivate")
     assert response.status_code == 202 and response.json()["status"] == "inactive"
     assert _app_status(control_graph, OTHER_APP.app_id) == "active"
@@ -164,8 +175,10 @@ def test_pending_active_deactivate_returns_to_inactive(tenant, control_graph):
 
 def test_pending_active_delete_keeps_the_old_controller(tenant, control_graph):
     _handover_setup(tenant, control_graph)
-    control_graph.post(f"{ROOT}/serviceApps/{TEST_APP.app_id}/activate",
-                       json={"effectiveDateTime": _in_days(tenant, 8)})
+    control_graph.post(
+        f"{ROOT}/serviceApps/{TEST_APP.app_id}/activate",
+        json={"effectiveDateTime": _in_days(tenant, 8)},
+    )
     assert control_graph.delete(f"{ROOT}/serviceApps/{TEST_APP.app_id}").status_code == 204
     assert _app_status(control_graph, TEST_APP.app_id) == 404
     assert _app_status(control_graph, OTHER_APP.app_id) == "active"
@@ -176,20 +189,26 @@ def test_pending_inactive_deactivate_no_effect_and_delete_403(emulated_tenant):
     admin_graph = tenant.graph(tenant.delegated_token())
     # The test app is the controller; OTHER_APP asks to take over in 7 days.
     tenant.enable_backup()
-    other = tenant.control.mint_token(tenant.id, app_id=OTHER_APP.app_id,
-                                      user=tenant.admin.id,
-                                      scopes=["BackupRestore-Control.ReadWrite.All"])
+    other = tenant.control.mint_token(
+        tenant.id,
+        app_id=OTHER_APP.app_id,
+        user=tenant.admin.id,
+        scopes=["BackupRestore-Control.ReadWrite.All"],
+    )
     other_graph = tenant.graph(other)
     other_graph.post(f"{ROOT}/serviceApps", json={})
-    other_graph.post(f"{ROOT}/serviceApps/{OTHER_APP.app_id}/activate",
-                     json={"effectiveDateTime": _in_days(tenant, 7)})
+    other_graph.post(
+        f"{ROOT}/serviceApps/{OTHER_APP.app_id}/activate",
+        json={"effectiveDateTime": _in_days(tenant, 7)},
+    )
     assert _app_status(admin_graph, TEST_APP.app_id) == "pendingInactive"
     unchanged = admin_graph.post(f"{ROOT}/serviceApps/{TEST_APP.app_id}/deactivate")
     assert unchanged.status_code == 202 and unchanged.json()["status"] == "pendingInactive"
     assert admin_graph.delete(f"{ROOT}/serviceApps/{TEST_APP.app_id}").status_code == 403
     # While pendingInactive the app keeps full access.
-    created = tenant.graph().post(f"{ROOT}/exchangeProtectionPolicies",
-                                  json={"displayName": "still mine"})
+    created = tenant.graph().post(
+        f"{ROOT}/exchangeProtectionPolicies", json={"displayName": "still mine"}
+    )
     assert created.status_code == 201
 
 
@@ -224,8 +243,9 @@ def test_deleting_the_active_controller_starts_the_grace_periods(tenant, control
     locked = control_graph.get(ROOT).json()["serviceStatus"]
     assert locked["status"] == "protectionChangeLocked"
     assert locked["disableReason"] == "unknownFutureValue"  # evolvable member, no Prefer
-    preferred = control_graph.get(ROOT, headers={
-        "Prefer": "include-unknown-enum-members"}).json()["serviceStatus"]
+    preferred = control_graph.get(ROOT, headers={"Prefer": "include-unknown-enum-members"}).json()[
+        "serviceStatus"
+    ]
     assert preferred["disableReason"] == "controllerServiceAppDeleted"
     tenant.control.advance_clock(30 * DAY, tenant.id)
     assert control_graph.get(ROOT).json()["serviceStatus"]["status"] == "disabled"
@@ -237,10 +257,16 @@ def test_first_party_controller_hand_over(tenant, control_graph):
     assert root["status"] == "enabled" and root["backupServiceConsumer"] == "firstparty"
     assert control_graph.get(f"{ROOT}/serviceApps").json()["value"] == []
     control_graph.post(f"{ROOT}/serviceApps", json={})
-    pending = control_graph.post(f"{ROOT}/serviceApps/{TEST_APP.app_id}/activate",
-                                 json={"effectiveDateTime": _in_days(tenant, 14)})
+    pending = control_graph.post(
+        f"{ROOT}/serviceApps/{TEST_APP.app_id}/activate",
+        json={"effectiveDateTime": _in_days(tenant, 14)},
+    )
     assert pending.json()["status"] == "pendingActive"
     tenant.control.advance_clock(14 * DAY + 60, tenant.id)
     assert _app_status(control_graph, TEST_APP.app_id) == "active"
-    assert tenant.graph().post(f"{ROOT}/exchangeProtectionPolicies",
-                               json={"displayName": "after hand-over"}).status_code == 201
+    assert (
+        tenant.graph()
+        .post(f"{ROOT}/exchangeProtectionPolicies", json={"displayName": "after hand-over"})
+        .status_code
+        == 201
+    )

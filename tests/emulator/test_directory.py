@@ -34,9 +34,20 @@ def test_missing_bad_and_expired_tokens_answer_401(emulator, tenant):
     with emulator.http() as http:
         missing = http.get("/v1.0/users")
         bad = http.get("/v1.0/users", headers={"Authorization": "Bearer not-a-jwt"})
-        expired = http.get("/v1.0/users", headers={"Authorization": "Bearer " + (
-            tenant.control.mint_token(tenant.id, app_id=TEST_APP.app_id,
-                                      roles=["User.Read.All"], lifetime_seconds=-3600))})
+        expired = http.get(
+            "/v1.0/users",
+            headers={
+                "Authorization": "Bearer "
+                + (
+                    tenant.control.mint_token(
+                        tenant.id,
+                        app_id=TEST_APP.app_id,
+                        roles=["User.Read.All"],
+                        lifetime_seconds=-3600,
+                    )
+                )
+            },
+        )
     for response in (missing, bad, expired):
         assert response.status_code == 401
         error = response.json()["error"]
@@ -56,8 +67,9 @@ def test_missing_permission_answers_403_authorization_request_denied(tenant):
 
 
 def test_higher_privileges_are_accepted(tenant):
-    token = tenant.control.mint_token(tenant.id, app_id=TEST_APP.app_id,
-                                      roles=["Directory.ReadWrite.All"])
+    token = tenant.control.mint_token(
+        tenant.id, app_id=TEST_APP.app_id, roles=["Directory.ReadWrite.All"]
+    )
     assert tenant.graph(token).get("/users").status_code == 200
 
 
@@ -89,8 +101,7 @@ def test_users_select_and_default_properties(tenant):
     default = graph.get("/users?$top=1").json()["value"][0]
     assert "accountEnabled" not in default and "userPrincipalName" in default
     chosen = graph.get("/users?$top=3&$select=id,mail,accountEnabled,assignedLicenses")
-    assert set(chosen.json()["value"][0]) == {"id", "mail", "accountEnabled",
-                                              "assignedLicenses"}
+    assert set(chosen.json()["value"][0]) == {"id", "mail", "accountEnabled", "assignedLicenses"}
     beta = tenant.graph(version="beta").get("/users?$top=1").json()["value"][0]
     assert "accountEnabled" in beta
     unknown = graph.get("/users?$select=nonsense")
@@ -106,8 +117,10 @@ def test_users_filter_and_count(tenant):
     assert disabled and all(u["mail"] for u in disabled)  # shared mailboxes
     unlicensed = [u for u in everyone if not u["assignedLicenses"]]
     assert any(u["mail"] is None for u in unlicensed)  # unlicensed users have no mailbox
-    counted = graph.get("/users?$count=true&$filter=accountEnabled eq false",
-                        headers={"ConsistencyLevel": "eventual"}).json()
+    counted = graph.get(
+        "/users?$count=true&$filter=accountEnabled eq false",
+        headers={"ConsistencyLevel": "eventual"},
+    ).json()
     assert counted["@odata.count"] == len(disabled)
     needs_header = graph.get("/users?$count=true")
     assert needs_header.status_code == 400
@@ -145,17 +158,20 @@ def test_member_of_directory_roles(tenant):
     graph = tenant.graph()
     roles = graph.get(f"/users/{tenant.admin.id}/memberOf/microsoft.graph.directoryRole")
     assert [(r["displayName"], r["roleTemplateId"]) for r in roles.json()["value"]] == [
-        ("Global Administrator", "62e90394-69f5-4237-9190-012177145e10")]
-    tenant.control.set_roles(tenant.id, tenant.user.user_principal_name,
-                             ["Microsoft 365 Backup Administrator"])
+        ("Global Administrator", "62e90394-69f5-4237-9190-012177145e10")
+    ]
+    tenant.control.set_roles(
+        tenant.id, tenant.user.user_principal_name, ["Microsoft 365 Backup Administrator"]
+    )
     roles = graph.get(f"/users/{tenant.user.id}/memberOf/microsoft.graph.directoryRole").json()
-    assert [r["roleTemplateId"] for r in roles["value"]] == [
-        "1707125e-0aa2-4d4d-8655-a7c786c76a25"]
+    assert [r["roleTemplateId"] for r in roles["value"]] == ["1707125e-0aa2-4d4d-8655-a7c786c76a25"]
     listed = graph.get("/directoryRoles").json()["value"]
     backup_role = next(r for r in listed if r["displayName"].endswith("Backup Administrator"))
     members = graph.get(f"/directoryRoles/{backup_role['id']}/members").json()["value"]
     assert {m["userPrincipalName"] for m in members} == {
-        tenant.backup_admin.user_principal_name, tenant.user.user_principal_name}
+        tenant.backup_admin.user_principal_name,
+        tenant.user.user_principal_name,
+    }
 
 
 def test_deleted_user_disappears(tenant):
@@ -203,34 +219,45 @@ def test_sites_listing_search_and_drive(tenant):
 def test_organization(tenant):
     org = tenant.graph().get("/organization").json()["value"][0]
     assert org["id"] == tenant.id
-    assert {d["name"] for d in org["verifiedDomains"]} == {tenant.domain,
-                                                          tenant.info.initial_domain}
+    assert {d["name"] for d in org["verifiedDomains"]} == {
+        tenant.domain,
+        tenant.info.initial_domain,
+    }
 
 
 # ---- service principals and grants ---------------------------------------------------
 
 
 def test_service_principal_grants_after_consent(tenant):
-    token = tenant.control.mint_token(tenant.id, app_id=TEST_APP.app_id,
-                                      roles=["Application.Read.All",
-                                             "AppRoleAssignment.ReadWrite.All"])
+    token = tenant.control.mint_token(
+        tenant.id,
+        app_id=TEST_APP.app_id,
+        roles=["Application.Read.All", "AppRoleAssignment.ReadWrite.All"],
+    )
     graph = tenant.graph(token)
     sps = graph.get(f"/servicePrincipals?$filter=appId eq '{TEST_APP.app_id}'").json()["value"]
     assert len(sps) == 1
     sp = sps[0]
     assignments = graph.get(f"/servicePrincipals/{sp['id']}/appRoleAssignments").json()["value"]
     assert len(assignments) == 11
-    graph_sp = graph.get(f"/servicePrincipals?$filter=appId eq '{GRAPH_APP_ID}'").json()[
-        "value"][0]
+    graph_sp = graph.get(f"/servicePrincipals?$filter=appId eq '{GRAPH_APP_ID}'").json()["value"][0]
     role_values = {r["id"]: r["value"] for r in graph_sp["appRoles"]}
-    graph_roles = {role_values[a["appRoleId"]] for a in assignments
-                   if a["resourceId"] == graph_sp["id"]}
+    graph_roles = {
+        role_values[a["appRoleId"]] for a in assignments if a["resourceId"] == graph_sp["id"]
+    }
     assert "Reports.Read.All" in graph_roles and len(graph_roles) == 8
-    grants = graph.get(f"/oauth2PermissionGrants?$filter=clientId eq '{sp['id']}'",
-                       headers={"Authorization": "Bearer " + tenant.control.mint_token(
-                           tenant.id, app_id=TEST_APP.app_id, roles=["Directory.Read.All"])})
+    grants = graph.get(
+        f"/oauth2PermissionGrants?$filter=clientId eq '{sp['id']}'",
+        headers={
+            "Authorization": "Bearer "
+            + tenant.control.mint_token(
+                tenant.id, app_id=TEST_APP.app_id, roles=["Directory.Read.All"]
+            )
+        },
+    )
     assert [(g["consentType"], g["scope"]) for g in grants.json()["value"]] == [
-        ("AllPrincipals", "BackupRestore-Control.ReadWrite.All")]
+        ("AllPrincipals", "BackupRestore-Control.ReadWrite.All")
+    ]
     reports = next(a for a in assignments if role_values.get(a["appRoleId"]) == "Reports.Read.All")
     deleted = graph.delete(f"/servicePrincipals/{sp['id']}/appRoleAssignments/{reports['id']}")
     assert deleted.status_code == 204
@@ -248,3 +275,13 @@ def test_unknown_segment_and_wrong_method(tenant):
     wrong = graph.put("/users", json={})
     assert wrong.status_code == 405
     assert wrong.json()["error"]["message"]
+
+
+def test_me_needs_a_delegated_token(tenant):
+    token = tenant.control.mint_token(
+        tenant.id, app_id=TEST_APP.app_id, user=tenant.backup_admin.id, scopes=["User.Read"]
+    )
+    me = tenant.graph(token).get("/me").json()
+    assert me["userPrincipalName"] == tenant.backup_admin.user_principal_name
+    app_only = tenant.graph().get("/me")
+    assert app_only.status_code == 403

@@ -109,11 +109,13 @@ def drive(
             button = form.buttons[0] if form.buttons else None
         else:
             wanted = ("accept", "yes", "allow") if accept else ("cancel", "no", "deny")
-            button = next((b for b in form.buttons
-                           if any(w in (b[2] or b[1]).lower() for w in wanted)), None)
+            button = next(
+                (b for b in form.buttons if any(w in (b[2] or b[1]).lower() for w in wanted)), None
+            )
             if button is None:
-                raise FlowError(f"no {'accept' if accept else 'cancel'} button: "
-                                f"{response.text[:500]}")
+                raise FlowError(
+                    f"no {'accept' if accept else 'cancel'} button: {response.text[:500]}"
+                )
         if button is not None and button[0]:
             data[button[0]] = button[1]
         target = urljoin(str(response.url), form.action or str(response.url))
@@ -134,5 +136,9 @@ def browser(ca_path: str) -> httpx.Client:
     """A cookie-keeping client that does not follow redirects by itself."""
     import ssl
 
-    return httpx.Client(verify=ssl.create_default_context(cafile=ca_path), trust_env=False,
-                        follow_redirects=False, timeout=30)
+    return httpx.Client(
+        verify=ssl.create_default_context(cafile=ca_path),
+        trust_env=False,
+        follow_redirects=False,
+        timeout=30,
+    )

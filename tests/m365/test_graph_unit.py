@@ -28,13 +28,22 @@ class Tokens:
 
 
 def make_client(handler, **overrides):
-    settings = GraphSettings(client_id="app", client_secret="s", msp_tenant_id="msp",
-                             graph_base_url=BASE, login_base_url=BASE,
-                             **{"max_attempts": 4, **overrides})
+    settings = GraphSettings(
+        client_id="app",
+        client_secret="s",
+        msp_tenant_id="msp",
+        graph_base_url=BASE,
+        login_base_url=BASE,
+        **{"max_attempts": 4, **overrides},
+    )
     sleeps = []
-    client = GraphClient(settings, "tenant", Tokens(),
-                         http=httpx.Client(transport=httpx.MockTransport(handler)),
-                         sleep=sleeps.append)
+    client = GraphClient(
+        settings,
+        "tenant",
+        Tokens(),
+        http=httpx.Client(transport=httpx.MockTransport(handler)),
+        sleep=sleeps.append,
+    )
     return client, sleeps
 
 
@@ -47,18 +56,21 @@ def scripted(*answers):
         seen.append(request)
         answer = queue.pop(0) if len(queue) > 1 else queue[0]
         return answer(request) if callable(answer) else answer
+
     return handler, seen
 
 
 def throttled(retry_after="1.5"):
     headers = {"Retry-After": retry_after} if retry_after is not None else {}
-    return httpx.Response(429, headers=headers, json={"error": {"code": "TooManyRequests",
-                                                               "message": "Please retry"}})
+    return httpx.Response(
+        429, headers=headers, json={"error": {"code": "TooManyRequests", "message": "Please retry"}}
+    )
 
 
 def test_retry_after_is_honoured_then_success():
-    handler, seen = scripted(throttled("1.5"), throttled("0.25"),
-                             httpx.Response(200, json={"a": 1}))
+    handler, seen = scripted(
+        throttled("1.5"), throttled("0.25"), httpx.Response(200, json={"a": 1})
+    )
     client, sleeps = make_client(handler)
     assert client.get("/me").body == {"a": 1}
     assert len(seen) == 3
@@ -111,11 +123,13 @@ def test_refused_connection_is_retried_even_for_post_but_a_read_timeout_is_not()
         if len(calls) == 1:
             raise httpx.ConnectError("refused", request=request)
         return httpx.Response(201, json={"id": "1"})
+
     client, _ = make_client(refuse_once)
     assert client.post("/x", json={}).body == {"id": "1"}
 
     def timeout(request):
         raise httpx.ReadTimeout("slow", request=request)
+
     client, _ = make_client(timeout)
     with pytest.raises(GraphTransientError) as caught:
         client.post("/x", json={})
@@ -124,8 +138,9 @@ def test_refused_connection_is_retried_even_for_post_but_a_read_timeout_is_not()
 
 
 def test_401_renews_the_token_once():
-    unauthorized = httpx.Response(401, json={"error": {"code": "InvalidAuthenticationToken",
-                                                       "message": "expired"}})
+    unauthorized = httpx.Response(
+        401, json={"error": {"code": "InvalidAuthenticationToken", "message": "expired"}}
+    )
     handler, seen = scripted(unauthorized, httpx.Response(200, json={}))
     client, _ = make_client(handler)
     client.get("/x")
@@ -134,8 +149,13 @@ def test_401_renews_the_token_once():
 
 
 def test_error_answers_raise_typed_errors():
-    handler, _ = scripted(httpx.Response(404, headers={"request-id": "r"}, json={
-        "error": {"code": "itemNotFound", "message": "no drive"}}))
+    handler, _ = scripted(
+        httpx.Response(
+            404,
+            headers={"request-id": "r"},
+            json={"error": {"code": "itemNotFound", "message": "no drive"}},
+        )
+    )
     client, _ = make_client(handler)
     with pytest.raises(GraphNotFound) as caught:
         client.get("/users/u/drive")
@@ -145,8 +165,11 @@ def test_error_answers_raise_typed_errors():
 
 def test_paging_follows_next_links_and_repeats_headers():
     pages = {
-        "/v1.0/users": {"value": [{"id": "1"}], "@odata.count": 3,
-                        "@odata.nextLink": f"{BASE}/v1.0/users?$skiptoken=a"},
+        "/v1.0/users": {
+            "value": [{"id": "1"}],
+            "@odata.count": 3,
+            "@odata.nextLink": f"{BASE}/v1.0/users?$skiptoken=a",
+        },
         "a": {"value": [], "@odata.nextLink": f"{BASE}/v1.0/users?$skiptoken=b"},
         "b": {"value": [{"id": "2"}, {"id": "3"}]},
     }
@@ -156,9 +179,11 @@ def test_paging_follows_next_links_and_repeats_headers():
         seen.append(request)
         token = request.url.params.get("$skiptoken")
         return httpx.Response(200, json=pages[token or request.url.path])
+
     client, _ = make_client(handler)
-    result = list(client.iter_pages("/users", {"$top": "1"},
-                                    headers={"ConsistencyLevel": "eventual"}))
+    result = list(
+        client.iter_pages("/users", {"$top": "1"}, headers={"ConsistencyLevel": "eventual"})
+    )
     assert [len(page.items) for page in result] == [1, 0, 2]  # an empty page is legal
     assert result[0].count == 3 and result[1].count is None
     assert all(r.headers["ConsistencyLevel"] == "eventual" for r in seen)
@@ -166,8 +191,11 @@ def test_paging_follows_next_links_and_repeats_headers():
 
 
 def test_a_next_link_to_another_host_is_refused():
-    handler, _ = scripted(httpx.Response(200, json={
-        "value": [], "@odata.nextLink": "https://evil.test/v1.0/users?$skiptoken=x"}))
+    handler, _ = scripted(
+        httpx.Response(
+            200, json={"value": [], "@odata.nextLink": "https://evil.test/v1.0/users?$skiptoken=x"}
+        )
+    )
     client, _ = make_client(handler)
     with pytest.raises(GraphError, match="refusing"):
         list(client.iter_items("/users"))
@@ -181,6 +209,7 @@ def test_redirected_download_never_carries_the_token():
         if request.url.path.startswith("/v1.0/reports"):
             return httpx.Response(302, headers={"Location": "/_downloads/abc.csv"})
         return httpx.Response(200, content=b"\xef\xbb\xbfA,B\r\n1,2\r\n")
+
     client, _ = make_client(handler)
     text = "".join(client.iter_redirected_text("/reports/getMailboxUsageDetail(period='D7')"))
     assert text.lstrip("\ufeff") == "A,B\r\n1,2\r\n"
@@ -205,10 +234,18 @@ def batch_handler(script):
                 status, headers = script(item, len(calls))
             if status >= 400:
                 failed.add(item["id"])
-            responses.append({"id": item["id"], "status": status, "headers": headers,
-                              "body": {"id": item["id"]} if status < 400 else
-                              {"error": {"code": "x", "message": "y"}}})
+            responses.append(
+                {
+                    "id": item["id"],
+                    "status": status,
+                    "headers": headers,
+                    "body": {"id": item["id"]}
+                    if status < 400
+                    else {"error": {"code": "x", "message": "y"}},
+                }
+            )
         return httpx.Response(200, json={"responses": list(reversed(responses))})
+
     return handler, calls
 
 
@@ -227,10 +264,14 @@ def test_batch_retries_inner_429_with_its_424_dependents_after_retry_after():
         if item["id"] == "1" and call == 1:
             return 429, {"Retry-After": "2"}
         return 200, {}
+
     handler, calls = batch_handler(script)
     client, sleeps = make_client(handler)
-    requests = [BatchRequest("1", "GET", "/a"), BatchRequest("2", "GET", "/b", depends_on=("1",)),
-                BatchRequest("3", "GET", "/c")]
+    requests = [
+        BatchRequest("1", "GET", "/a"),
+        BatchRequest("2", "GET", "/b", depends_on=("1",)),
+        BatchRequest("3", "GET", "/c"),
+    ]
     answers = client.batch(requests)
     assert [a.status for a in answers] == [200, 200, 200]
     assert [item["id"] for item in calls[1]] == ["1", "2"]
@@ -243,6 +284,7 @@ def test_batch_retries_inner_429_with_its_424_dependents_after_retry_after():
 def test_batch_dependency_failing_in_an_earlier_call_gives_a_local_424():
     def script(item, call):
         return (404, {}) if item["id"] == "0" else (200, {})
+
     handler, calls = batch_handler(script)
     client, _ = make_client(handler)
     requests = [BatchRequest(str(i), "GET", f"/x/{i}") for i in range(20)]
@@ -254,3 +296,23 @@ def test_batch_dependency_failing_in_an_earlier_call_gives_a_local_424():
     assert answers["fine"].status == 200
     assert [item["id"] for item in calls[1]] == ["fine"]
     assert "dependsOn" not in calls[1][0]  # its dependency ran in the first call
+
+
+def test_stats_stay_exact_under_concurrent_requests():
+    from concurrent.futures import ThreadPoolExecutor
+    from itertools import count
+
+    numbers = count()
+
+    def handler(request):
+        # every third answer is a throttle, whatever the thread
+        if next(numbers) % 3 == 0:
+            return throttled("0")
+        return httpx.Response(200, json={})
+
+    client, sleeps = make_client(handler, max_attempts=10)
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda _: client.get("/x"), range(200)))
+    stats = client.stats.snapshot()
+    assert stats.requests - stats.throttled == 200
+    assert stats.throttled == stats.retries == len(sleeps)

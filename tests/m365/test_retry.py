@@ -12,8 +12,16 @@ from m365.retry import backoff_delay, parse_retry_after, retry_after_delay, shou
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("10", 10.0), ("2.128", 2.128), ("0", 0.0), ("-3", 0.0), (" 1.5 ", 1.5),
-     ("soon", None), ("nan", None), ("inf", None)],
+    [
+        ("10", 10.0),
+        ("2.128", 2.128),
+        ("0", 0.0),
+        ("-3", 0.0),
+        (" 1.5 ", 1.5),
+        ("soon", None),
+        ("nan", None),
+        ("inf", None),
+    ],
 )
 def test_retry_after_seconds(value, expected):
     assert parse_retry_after({"Retry-After": value}) == expected
@@ -29,8 +37,11 @@ def test_no_retry_after():
     assert parse_retry_after({}) is None
 
 
-@given(attempt=st.integers(min_value=1, max_value=40),
-       base=st.floats(min_value=0.01, max_value=5), cap=st.floats(min_value=0.01, max_value=120))
+@given(
+    attempt=st.integers(min_value=1, max_value=40),
+    base=st.floats(min_value=0.01, max_value=5),
+    cap=st.floats(min_value=0.01, max_value=120),
+)
 def test_backoff_is_capped_jittered_and_never_immediate(attempt, base, cap):
     delay = backoff_delay(attempt, base=base, cap=cap, rng=random.Random(attempt))
     step = min(cap, base * 2 ** (attempt - 1))
@@ -41,6 +52,7 @@ def test_backoff_grows_exponentially_until_the_cap():
     class Top(random.Random):
         def uniform(self, a, b):
             return b
+
     delays = [backoff_delay(n, base=1, cap=10, rng=Top()) for n in range(1, 7)]
     assert delays == [1, 2, 4, 8, 10, 10]
 
@@ -53,8 +65,15 @@ def test_retry_after_delay_never_shorter_than_asked(retry_after):
 
 @pytest.mark.parametrize(
     ("status", "method", "expected"),
-    [(429, "POST", True), (503, "PATCH", True), (504, "GET", True), (504, "POST", False),
-     (502, "DELETE", True), (500, "GET", False), (404, "GET", False)],
+    [
+        (429, "POST", True),
+        (503, "PATCH", True),
+        (504, "GET", True),
+        (504, "POST", False),
+        (502, "DELETE", True),
+        (500, "GET", False),
+        (404, "GET", False),
+    ],
 )
 def test_which_answers_are_retried(status, method, expected):
     assert should_retry_status(status, method) is expected

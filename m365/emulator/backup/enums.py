@@ -8,8 +8,9 @@ from __future__ import annotations
 
 _EVOLVABLE = {
     "protectionPolicyStatus": frozenset({"offboardRequested", "offboarded"}),
-    "protectionUnitStatus": frozenset({"offboardRequested", "offboarded",
-                                       "cancelOffboardRequested"}),
+    "protectionUnitStatus": frozenset(
+        {"offboardRequested", "offboarded", "cancelOffboardRequested"}
+    ),
     "protectionRuleStatus": frozenset({"updateRequested", "deleteRequested"}),
     "restoreSessionStatus": frozenset({"failed"}),
     "disableReason": frozenset({"controllerServiceAppDeleted"}),

@@ -34,27 +34,45 @@ def validate_job_body(workload: Workload, body: dict[str, Any]) -> dict[str, Any
         lists[key] = values
     total = sum(len(v) for v in lists.values())
     if total == 0:
-        raise ControlError(400, "InvalidCreateRequest",
-                           f"A bulk addition job needs {' or '.join(workload.job_lists)}.")
+        raise ControlError(
+            400,
+            "InvalidCreateRequest",
+            f"A bulk addition job needs {' or '.join(workload.job_lists)}.",
+        )
     if total > MAX_ITEMS:
-        raise ControlError(413, "InvalidCreateRequest",
-                           f"A bulk addition job can name at most {MAX_ITEMS} resources.")
+        raise ControlError(
+            413,
+            "InvalidCreateRequest",
+            f"A bulk addition job can name at most {MAX_ITEMS} resources.",
+        )
     return {"displayName": name, **lists}
 
 
-def create_job(tenant: Tenant, workload: Workload, policy: dict[str, Any],
-               body: dict[str, Any], identity: dict[str, Any], now: float) -> dict[str, Any]:
+def create_job(
+    tenant: Tenant,
+    workload: Workload,
+    policy: dict[str, Any],
+    body: dict[str, Any],
+    identity: dict[str, Any],
+    now: float,
+) -> dict[str, Any]:
     durations = tenant.world.durations
     count = sum(len(body[k]) for k in workload.job_lists)
     job = {
-        "id": new_guid(), "policyId": policy["id"], "workload": workload.key,
+        "id": new_guid(),
+        "policyId": policy["id"],
+        "workload": workload.key,
         "displayName": body["displayName"],
         **{k: list(body[k]) for k in workload.job_lists},
-        "createdBy": identity, "createdDateTime": now,
-        "lastModifiedBy": identity, "lastModifiedDateTime": now,
-        "dueAt": now + durations.bulk_job
+        "createdBy": identity,
+        "createdDateTime": now,
+        "lastModifiedBy": identity,
+        "lastModifiedDateTime": now,
+        "dueAt": now
+        + durations.bulk_job
         + math.ceil(count / 1000) * durations.bulk_job_per_thousand,
-        "appliedAt": None, "failures": [],
+        "appliedAt": None,
+        "failures": [],
     }
     with tenant.mutation():
         backup_of(tenant)["jobs"][job["id"]] = job
@@ -71,15 +89,15 @@ def _resolve(tenant: Tenant, workload: Workload, key: str, value: str) -> str | 
     """The unit resource id (siteId or user id) an item names, or None."""
     if key == "siteWebUrls":
         site = tenant.gen.site_by_url(value)
-        return site.id if site is not None and unit_model.resolve(
-            tenant, workload, site.id) else None
+        return (
+            site.id if site is not None and unit_model.resolve(tenant, workload, site.id) else None
+        )
     if key == "siteIds" or key == "directoryObjectIds":
         if not unit_model.well_formed(workload, value):
             return None
         return value.lower() if unit_model.resolve(tenant, workload, value) else None
     user = tenant.user(value) if "@" in value else None  # mailboxes / drives: e-mails
-    return user.id if user is not None and unit_model.resolve(tenant, workload, user.id) \
-        else None
+    return user.id if user is not None and unit_model.resolve(tenant, workload, user.id) else None
 
 
 def apply_due(tenant: Tenant, now: float) -> bool:
@@ -97,21 +115,31 @@ def apply_due(tenant: Tenant, now: float) -> bool:
             for value in job[key]:
                 resource_id = _resolve(tenant, workload, key, value)
                 if resource_id is None:
-                    failures.append({"code": "ProtectionUnitNotFound", "target": value,
-                                     "message": f"'{value}' could not be resolved to a "
-                                                f"{workload.unit_key} of this tenant."})
+                    failures.append(
+                        {
+                            "code": "ProtectionUnitNotFound",
+                            "target": value,
+                            "message": f"'{value}' could not be resolved to a "
+                            f"{workload.unit_key} of this tenant.",
+                        }
+                    )
                     continue
                 unit = owned.get(resource_id)
                 if unit is not None:
                     if unit["policyId"] != job["policyId"]:
-                        failures.append({"code": "ProtectionUnitAlreadyExists", "target": value,
-                                         "message": f"'{value}' is protected by another "
-                                                    "policy."})
+                        failures.append(
+                            {
+                                "code": "ProtectionUnitAlreadyExists",
+                                "target": value,
+                                "message": f"'{value}' is protected by another policy.",
+                            }
+                        )
                     continue
                 if policy is None:
                     continue
-                unit = unit_model.new_unit(tenant, workload, policy, resource_id,
-                                           identity=job["createdBy"], now=when)
+                unit = unit_model.new_unit(
+                    tenant, workload, policy, resource_id, identity=job["createdBy"], now=when
+                )
                 backup["units"][unit["id"]] = unit
                 policy["unitIds"].append(unit["id"])
                 owned[resource_id] = unit
@@ -124,11 +152,15 @@ def apply_due(tenant: Tenant, now: float) -> bool:
 
 def job_json(workload: Workload, job: dict[str, Any]) -> dict[str, Any]:
     failures = job["failures"]
-    error = public_error(
-        "ProtectionUnitsBulkAdditionFailed",
-        f"{len(failures)} resource(s) could not be added to the policy.",
-        details=[{**f, "innerError": None} for f in failures],
-    ) if failures else None
+    error = (
+        public_error(
+            "ProtectionUnitsBulkAdditionFailed",
+            f"{len(failures)} resource(s) could not be added to the policy.",
+            details=[{**f, "innerError": None} for f in failures],
+        )
+        if failures
+        else None
+    )
     return {
         "@odata.type": f"#{workload.job_type}",
         "id": job["id"],

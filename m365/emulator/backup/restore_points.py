@@ -51,9 +51,15 @@ def parse_id(point_id: str) -> tuple[str, int, int] | None:
         return None
 
 
-def points_of(unit: dict[str, Any], now: float, d: Durations, *, lower: float | None = None,
-              upper: float | None = None, after: tuple[int, int] | None = None
-              ) -> Iterator[Point]:
+def points_of(
+    unit: dict[str, Any],
+    now: float,
+    d: Durations,
+    *,
+    lower: float | None = None,
+    upper: float | None = None,
+    after: tuple[int, int] | None = None,
+) -> Iterator[Point]:
     """The unit's unexpired points in time order, optionally within [lower, upper] and after
     a (episode, k) position."""
     fast_workload = BY_KEY[unit["workload"]].fast_restore
@@ -84,8 +90,14 @@ def points_of(unit: dict[str, Any], now: float, d: Durations, *, lower: float | 
         for k in range(max(low_k, short_k), last_k + 1):
             t = first + k * step
             retention = d.long_retention if k % weekly == 0 else d.short_retention
-            yield Point(unit["id"], episode, k, t, t + retention,
-                        fast_workload and now < t + d.short_retention)
+            yield Point(
+                unit["id"],
+                episode,
+                k,
+                t,
+                t + retention,
+                fast_workload and now < t + d.short_retention,
+            )
 
 
 def find(tenant: Tenant, point_id: str, now: float) -> tuple[dict[str, Any], Point] | None:

@@ -45,17 +45,24 @@ def controller(backup: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-def register(tenant: Tenant, app_id: str, display_name: str, identity: dict[str, Any],
-             now: float) -> dict[str, Any]:
+def register(
+    tenant: Tenant, app_id: str, display_name: str, identity: dict[str, Any], now: float
+) -> dict[str, Any]:
     """POST serviceApps: the calling app becomes a candidate controller (idempotent)."""
     backup = backup_of(tenant)
     with tenant.mutation():
         record = backup["serviceApps"].get(app_id)
         if record is None or record.get("firstParty"):
             record = {
-                "id": app_id, "appId": app_id, "displayName": display_name,
-                "status": "inactive", "registrationDateTime": now, "effectiveDateTime": None,
-                "lastModifiedBy": identity, "lastModifiedDateTime": now, "firstParty": False,
+                "id": app_id,
+                "appId": app_id,
+                "displayName": display_name,
+                "status": "inactive",
+                "registrationDateTime": now,
+                "effectiveDateTime": None,
+                "lastModifiedBy": identity,
+                "lastModifiedDateTime": now,
+                "firstParty": False,
             }
             backup["serviceApps"][app_id] = record
     return record
@@ -68,8 +75,9 @@ def lookup(tenant: Tenant, app_id: str) -> dict[str, Any]:
     return record
 
 
-def activate(tenant: Tenant, app_id: str, effective: str | None, identity: dict[str, Any],
-             now: float) -> dict[str, Any]:
+def activate(
+    tenant: Tenant, app_id: str, effective: str | None, identity: dict[str, Any], now: float
+) -> dict[str, Any]:
     backup = backup_of(tenant)
     record = lookup(tenant, app_id)
     if record["status"] == "active":
@@ -86,18 +94,21 @@ def activate(tenant: Tenant, app_id: str, effective: str | None, identity: dict[
             return record
         if not effective:
             raise ControlError(
-                400, "invalidRequest",
+                400,
+                "invalidRequest",
                 "effectiveDateTime is required when another controller is active; it must be "
                 "7 to 30 days ahead.",
             )
         try:
             when = parse_iso(effective)
         except ValueError as exc:
-            raise ControlError(400, "invalidRequest",
-                               f"effectiveDateTime '{effective}' is not a date-time.") from exc
+            raise ControlError(
+                400, "invalidRequest", f"effectiveDateTime '{effective}' is not a date-time."
+            ) from exc
         if not now + MIN_HANDOVER - 60 <= when <= now + MAX_HANDOVER + 60:
             raise ControlError(
-                400, "invalidRequest",
+                400,
+                "invalidRequest",
                 "effectiveDateTime must be between 7 and 30 days from now when another "
                 "controller is active.",
             )
@@ -108,13 +119,14 @@ def activate(tenant: Tenant, app_id: str, effective: str | None, identity: dict[
     return record
 
 
-def deactivate(tenant: Tenant, app_id: str, identity: dict[str, Any], now: float
-               ) -> dict[str, Any]:
+def deactivate(tenant: Tenant, app_id: str, identity: dict[str, Any], now: float) -> dict[str, Any]:
     backup = backup_of(tenant)
     record = lookup(tenant, app_id)
     if record["status"] == "active":
-        raise _forbidden("An active controller app cannot be deactivated; another app must "
-                         "be activated, or the service app deleted.")
+        raise _forbidden(
+            "An active controller app cannot be deactivated; another app must "
+            "be activated, or the service app deleted."
+        )
     if record["status"] == "pendingActive":
         with tenant.mutation():
             _cancel_handover(backup, record, identity, now)
@@ -140,30 +152,44 @@ def delete(tenant: Tenant, app_id: str, identity: dict[str, Any], now: float) ->
         del backup["serviceApps"][record["id"]]
 
 
-def enable(tenant: Tenant, app: dict[str, Any] | None, app_id: str,
-           owner_tenant_id: str | None, identity: dict[str, Any], now: float) -> dict[str, Any]:
+def enable(
+    tenant: Tenant,
+    app: dict[str, Any] | None,
+    app_id: str,
+    owner_tenant_id: str | None,
+    identity: dict[str, Any],
+    now: float,
+) -> dict[str, Any]:
     """POST /enable: bind the calling controller's billing policy (idempotent)."""
     backup = backup_of(tenant)
     if app is None or not owner_tenant_id or owner_tenant_id.lower() != app["ownerTenantId"]:
-        raise ControlError(400, "InvalidAppOwnerTenantId",
-                           "appOwnerTenantId must be the id of the tenant where the app is "
-                           "registered.")
+        raise ControlError(
+            400,
+            "InvalidAppOwnerTenantId",
+            "appOwnerTenantId must be the id of the tenant where the app is registered.",
+        )
     record = backup["serviceApps"].get(app_id)
     if record is None or record["status"] not in CONTROLLING:
         raise _forbidden("Only the active controller app can enable the backup service.")
     if not app.get("hasBillingPolicy", True):
-        raise ControlError(402, "InvalidBillingProfile",
-                           "No valid billing policy is set up for this application.")
+        raise ControlError(
+            402, "InvalidBillingProfile", "No valid billing policy is set up for this application."
+        )
     with tenant.mutation():
         status = backup["serviceStatus"]
-        status.update(status="enabled", disableReason="none", consumer="thirdparty",
-                      lastModifiedBy=identity, lastModifiedAt=now,
-                      gracePeriodEnd=None, restoreAllowedTill=None)
+        status.update(
+            status="enabled",
+            disableReason="none",
+            consumer="thirdparty",
+            lastModifiedBy=identity,
+            lastModifiedAt=now,
+            gracePeriodEnd=None,
+            restoreAllowedTill=None,
+        )
     return status
 
 
-def set_controller(tenant: Tenant, app_id: str, display_name: str, now: float
-                   ) -> dict[str, Any]:
+def set_controller(tenant: Tenant, app_id: str, display_name: str, now: float) -> dict[str, Any]:
     """Control API: make `app_id` the active controller with the service enabled at once.
 
     An app not registered with the emulator is taken for a first-party one (the Microsoft
@@ -178,16 +204,20 @@ def set_controller(tenant: Tenant, app_id: str, display_name: str, now: float
             if other["status"] != "inactive" and other["id"] != app_id:
                 _touch(other, "inactive", identity, now)
         record = backup["serviceApps"].get(app_id) or {
-            "id": app_id, "appId": app_id, "registrationDateTime": now,
+            "id": app_id,
+            "appId": app_id,
+            "registrationDateTime": now,
         }
-        record.update(displayName=display_name, firstParty=first_party,
-                      effectiveDateTime=now)
+        record.update(displayName=display_name, firstParty=first_party, effectiveDateTime=now)
         _touch(record, "active", identity, now)
         backup["serviceApps"][app_id] = record
         backup["serviceStatus"].update(
-            status="enabled", disableReason="none",
+            status="enabled",
+            disableReason="none",
             consumer="firstparty" if first_party else "thirdparty",
-            gracePeriodEnd=None, restoreAllowedTill=None, lastModifiedBy=identity,
+            gracePeriodEnd=None,
+            restoreAllowedTill=None,
+            lastModifiedBy=identity,
             lastModifiedAt=now,
         )
     return {"serviceApp": record, "serviceStatus": backup["serviceStatus"]}
@@ -208,12 +238,18 @@ def advance(backup: dict[str, Any], now: float) -> bool:
     status = backup["serviceStatus"]
     grace_end, restore_end = status.get("gracePeriodEnd"), status.get("restoreAllowedTill")
     if grace_end is not None and now >= grace_end and status["status"] == "enabled":
-        status.update(status="protectionChangeLocked", disableReason="controllerServiceAppDeleted",
-                      lastModifiedAt=grace_end)
+        status.update(
+            status="protectionChangeLocked",
+            disableReason="controllerServiceAppDeleted",
+            lastModifiedAt=grace_end,
+        )
         changed = True
     if restore_end is not None and now >= restore_end and status["status"] != "disabled":
-        status.update(status="disabled", disableReason="controllerServiceAppDeleted",
-                      lastModifiedAt=restore_end)
+        status.update(
+            status="disabled",
+            disableReason="controllerServiceAppDeleted",
+            lastModifiedAt=restore_end,
+        )
         changed = True
     return changed
 
@@ -223,8 +259,9 @@ def require_config_write(tenant: Tenant, app_id: str) -> None:
     backup = backup_of(tenant)
     status = backup["serviceStatus"]["status"]
     if status != "enabled":
-        raise _forbidden(f"The backup service status is '{status}': protection changes are "
-                         "not allowed.")
+        raise _forbidden(
+            f"The backup service status is '{status}': protection changes are not allowed."
+        )
     _require_controller(backup, app_id)
 
 
@@ -241,19 +278,21 @@ def _require_controller(backup: dict[str, Any], app_id: str) -> None:
     record = backup["serviceApps"].get(app_id)
     state = record["status"] if record else None
     if state == "pendingActive":
-        raise _forbidden("This app becomes the controller at its effectiveDateTime; until then "
-                         "it has read-only access.")
+        raise _forbidden(
+            "This app becomes the controller at its effectiveDateTime; until then "
+            "it has read-only access."
+        )
     if state not in CONTROLLING:
-        raise _forbidden("This app is not the active controller of the tenant's backup "
-                         "service.")
+        raise _forbidden("This app is not the active controller of the tenant's backup service.")
 
 
 def _touch(record: dict[str, Any], status: str, identity: dict[str, Any], now: float) -> None:
     record.update(status=status, lastModifiedBy=identity, lastModifiedDateTime=now)
 
 
-def _cancel_handover(backup: dict[str, Any], record: dict[str, Any],
-                     identity: dict[str, Any], now: float) -> None:
+def _cancel_handover(
+    backup: dict[str, Any], record: dict[str, Any], identity: dict[str, Any], now: float
+) -> None:
     _touch(record, "inactive", identity, now)
     record["effectiveDateTime"] = None
     for other in backup["serviceApps"].values():

@@ -43,8 +43,14 @@ def _restore_point_ref(item: dict[str, Any]) -> str | None:
     return ref.rstrip("/").rsplit("/", 1)[-1].removeprefix("restorePoints(").strip("')")
 
 
-def _parse_additions(tenant: Tenant, workload: Workload, items: list[Any], now: float, *,
-                     existing: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _parse_additions(
+    tenant: Tenant,
+    workload: Workload,
+    items: list[Any],
+    now: float,
+    *,
+    existing: list[dict[str, Any]],
+) -> list[dict[str, Any]]:
     """Validate artifacts to add: [{pointId, unitId, destinationType}] or a 400."""
     parsed = []
     for item in items:
@@ -52,36 +58,50 @@ def _parse_additions(tenant: Tenant, workload: Workload, items: list[Any], now: 
             raise ControlError(400, "InvalidArtifactRequest", "Each artifact must be an object.")
         destination = item.get("destinationType")
         if destination not in DESTINATIONS:
-            raise ControlError(400, "InvalidPathType",
-                               f"destinationType must be one of {', '.join(DESTINATIONS)}.")
+            raise ControlError(
+                400, "InvalidPathType", f"destinationType must be one of {', '.join(DESTINATIONS)}."
+            )
         ref = _restore_point_ref(item)
         if ref is None:
-            raise ControlError(400, "InvalidArtifactRequest",
-                               "Each artifact needs a restorePoint reference.")
+            raise ControlError(
+                400, "InvalidArtifactRequest", "Each artifact needs a restorePoint reference."
+            )
         found = restore_points.find(tenant, ref.lower(), now)
         if found is None or found[0]["workload"] != workload.key:
-            raise ControlError(400, "InvalidRestorePoint",
-                               f"Restore point '{ref}' does not exist for this workload.")
+            raise ControlError(
+                400,
+                "InvalidRestorePoint",
+                f"Restore point '{ref}' does not exist for this workload.",
+            )
         unit, point = found
         parsed.append({"pointId": point.id, "unitId": unit["id"], "destinationType": destination})
     everything = existing + parsed
     if len({a["destinationType"] for a in everything}) > 1:
-        raise ControlError(400, "DifferentRestoreDestinationType",
-                           "Every artifact of a session must have the same destinationType.")
+        raise ControlError(
+            400,
+            "DifferentRestoreDestinationType",
+            "Every artifact of a session must have the same destinationType.",
+        )
     points = [a["pointId"] for a in everything]
     unit_ids = [a["unitId"] for a in everything]
     if len(set(points)) != len(points) or len(set(unit_ids)) != len(unit_ids):
-        raise ControlError(400, "DuplicateArtifactInList",
-                           "The same artifact appears more than once in the session.")
+        raise ControlError(
+            400,
+            "DuplicateArtifactInList",
+            "The same artifact appears more than once in the session.",
+        )
     return parsed
 
 
-def _new_artifact(session: dict[str, Any], addition: dict[str, Any], now: float
-                  ) -> dict[str, Any]:
+def _new_artifact(session: dict[str, Any], addition: dict[str, Any], now: float) -> dict[str, Any]:
     return {
-        "id": new_guid(), "sessionId": session["id"], "restorePointId": addition["pointId"],
-        "unitId": addition["unitId"], "destinationType": addition["destinationType"],
-        "createdDateTime": now, "failCode": None,
+        "id": new_guid(),
+        "sessionId": session["id"],
+        "restorePointId": addition["pointId"],
+        "unitId": addition["unitId"],
+        "destinationType": addition["destinationType"],
+        "createdDateTime": now,
+        "failCode": None,
     }
 
 
@@ -90,21 +110,31 @@ def artifacts_of(tenant: Tenant, session: dict[str, Any]) -> list[dict[str, Any]
     return [artifacts[a] for a in session["artifactIds"] if a in artifacts]
 
 
-def create(tenant: Tenant, workload: Workload, body: dict[str, Any],
-           identity: dict[str, Any], now: float) -> dict[str, Any]:
+def create(
+    tenant: Tenant, workload: Workload, body: dict[str, Any], identity: dict[str, Any], now: float
+) -> dict[str, Any]:
     items = body.get(workload.artifacts)
     if not isinstance(items, list) or not items:
-        raise ControlError(400, "InvalidArtifactRequest",
-                           f"{workload.artifacts} must list at least one artifact.")
+        raise ControlError(
+            400, "InvalidArtifactRequest", f"{workload.artifacts} must list at least one artifact."
+        )
     if len(items) > MAX_ARTIFACTS:
-        raise ControlError(413, "RestoreArtifactsLimitBreached",
-                           f"A request can hold at most {MAX_ARTIFACTS} restore artifacts.")
+        raise ControlError(
+            413,
+            "RestoreArtifactsLimitBreached",
+            f"A request can hold at most {MAX_ARTIFACTS} restore artifacts.",
+        )
     additions = _parse_additions(tenant, workload, items, now, existing=[])
     backup = backup_of(tenant)
     session = {
-        "id": new_guid(), "workload": workload.key, "createdBy": identity,
-        "createdDateTime": now, "lastModifiedBy": identity, "lastModifiedDateTime": now,
-        "activatedAt": None, "artifactIds": [],
+        "id": new_guid(),
+        "workload": workload.key,
+        "createdBy": identity,
+        "createdDateTime": now,
+        "lastModifiedBy": identity,
+        "lastModifiedDateTime": now,
+        "activatedAt": None,
+        "artifactIds": [],
     }
     with tenant.mutation():
         backup["sessions"][session["id"]] = session
@@ -117,33 +147,55 @@ def create(tenant: Tenant, workload: Workload, body: dict[str, Any],
 
 def _require_draft(session: dict[str, Any], action: str) -> None:
     if session["activatedAt"] is not None:
-        raise ControlError(403, "RestoreSessionActionNotAllowed",
-                           f"A restore session can be {action} only while it is a draft.")
+        raise ControlError(
+            403,
+            "RestoreSessionActionNotAllowed",
+            f"A restore session can be {action} only while it is a draft.",
+        )
 
 
-def update(tenant: Tenant, workload: Workload, session: dict[str, Any], body: dict[str, Any],
-           identity: dict[str, Any], now: float) -> tuple[list[str], list[dict[str, Any]]]:
+def update(
+    tenant: Tenant,
+    workload: Workload,
+    session: dict[str, Any],
+    body: dict[str, Any],
+    identity: dict[str, Any],
+    now: float,
+) -> tuple[list[str], list[dict[str, Any]]]:
     """PATCH `<artifacts>@delta` in draft: (removed artifact ids, added artifacts)."""
     _require_draft(session, "changed")
     delta = body.get(f"{workload.artifacts}@delta")
     if not isinstance(delta, list) or not all(isinstance(d, dict) for d in delta):
-        raise ControlError(400, "InvalidPatchRequest",
-                           f"The body needs {workload.artifacts}@delta, a list.")
+        raise ControlError(
+            400, "InvalidPatchRequest", f"The body needs {workload.artifacts}@delta, a list."
+        )
     if len(delta) > MAX_ARTIFACTS:
-        raise ControlError(400, "RestoreArtifactsLimitBreached",
-                           f"A request can change at most {MAX_ARTIFACTS} restore artifacts.")
+        raise ControlError(
+            400,
+            "RestoreArtifactsLimitBreached",
+            f"A request can change at most {MAX_ARTIFACTS} restore artifacts.",
+        )
     backup = backup_of(tenant)
     current = artifacts_of(tenant, session)
     removal_ids = [str(d.get("id", "")).lower() for d in delta if "@removed" in d]
-    if any(r not in session["artifactIds"] for r in removal_ids) or \
-            len(set(removal_ids)) != len(removal_ids):
-        raise ControlError(400, "InvalidPatchRequest",
-                           "A removed artifact is not part of this session.")
-    kept = [{"pointId": a["restorePointId"], "unitId": a["unitId"],
-             "destinationType": a["destinationType"]}
-            for a in current if a["id"] not in removal_ids]
-    additions = _parse_additions(tenant, workload, [d for d in delta if "@removed" not in d],
-                                 now, existing=kept)
+    if any(r not in session["artifactIds"] for r in removal_ids) or len(set(removal_ids)) != len(
+        removal_ids
+    ):
+        raise ControlError(
+            400, "InvalidPatchRequest", "A removed artifact is not part of this session."
+        )
+    kept = [
+        {
+            "pointId": a["restorePointId"],
+            "unitId": a["unitId"],
+            "destinationType": a["destinationType"],
+        }
+        for a in current
+        if a["id"] not in removal_ids
+    ]
+    additions = _parse_additions(
+        tenant, workload, [d for d in delta if "@removed" not in d], now, existing=kept
+    )
     added = []
     with tenant.mutation():
         for artifact_id in removal_ids:
@@ -163,16 +215,20 @@ def is_running(session: dict[str, Any], now: float, step: float) -> bool:
     return activated is not None and now < activated + 3 * step
 
 
-def activate(tenant: Tenant, session: dict[str, Any], identity: dict[str, Any], now: float
-             ) -> dict[str, Any]:
+def activate(
+    tenant: Tenant, session: dict[str, Any], identity: dict[str, Any], now: float
+) -> dict[str, Any]:
     _require_draft(session, "activated")
     backup = backup_of(tenant)
     step = tenant.world.durations.artifact_step
     running = [s for s in backup["sessions"].values() if is_running(s, now, step)]
     if len(running) >= MAX_ACTIVE_SESSIONS:
-        raise ControlError(500, "TooManyActiveRestoreSessions",
-                           f"At most {MAX_ACTIVE_SESSIONS} restore sessions can be active at "
-                           "once; retry when one completes.")
+        raise ControlError(
+            500,
+            "TooManyActiveRestoreSessions",
+            f"At most {MAX_ACTIVE_SESSIONS} restore sessions can be active at "
+            "once; retry when one completes.",
+        )
     failing_units = set(((tenant.faults() or {}).get("restoreFailureUnitIds")) or [])
     busy_units = {a["unitId"] for s in running for a in artifacts_of(tenant, s)}
     with tenant.mutation():
@@ -196,8 +252,9 @@ def delete(tenant: Tenant, session: dict[str, Any]) -> None:
         del backup["sessions"][session["id"]]
 
 
-def artifact_status(artifact: dict[str, Any], session: dict[str, Any], now: float,
-                    step: float) -> str:
+def artifact_status(
+    artifact: dict[str, Any], session: dict[str, Any], now: float, step: float
+) -> str:
     activated = session["activatedAt"]
     if activated is None:
         return "added"
@@ -226,8 +283,14 @@ def session_status(tenant: Tenant, session: dict[str, Any], now: float) -> str:
     return "failed" if len(failed) == len(session["artifactIds"]) else "completedWithError"
 
 
-def session_json(tenant: Tenant, workload: Workload, session: dict[str, Any], now: float,
-                 include_unknown: bool, version: str) -> dict[str, Any]:
+def session_json(
+    tenant: Tenant,
+    workload: Workload,
+    session: dict[str, Any],
+    now: float,
+    include_unknown: bool,
+    version: str,
+) -> dict[str, Any]:
     from .enums import shown
 
     status = session_status(tenant, session, now)
@@ -249,8 +312,13 @@ def session_json(tenant: Tenant, workload: Workload, session: dict[str, Any], no
     return body
 
 
-def artifact_json(tenant: Tenant, workload: Workload, artifact: dict[str, Any],
-                  session: dict[str, Any], now: float) -> dict[str, Any]:
+def artifact_json(
+    tenant: Tenant,
+    workload: Workload,
+    artifact: dict[str, Any],
+    session: dict[str, Any],
+    now: float,
+) -> dict[str, Any]:
     step = tenant.world.durations.artifact_step
     status = artifact_status(artifact, session, now, step)
     activated = session["activatedAt"]
@@ -264,21 +332,24 @@ def artifact_json(tenant: Tenant, workload: Workload, artifact: dict[str, Any],
         "startDateTime": iso(activated + 2 * step) if started else None,
         "completionDateTime": iso(activated + 3 * step) if finished else None,
         "error": public_error(artifact["failCode"], _FAILURES[artifact["failCode"]])
-        if status == "failed" else None,
+        if status == "failed"
+        else None,
     }
     body.update(_restored_fields(tenant, workload, artifact, status == "succeeded"))
     return body
 
 
-def _restored_fields(tenant: Tenant, workload: Workload, artifact: dict[str, Any],
-                     succeeded: bool) -> dict[str, Any]:
+def _restored_fields(
+    tenant: Tenant, workload: Workload, artifact: dict[str, Any], succeeded: bool
+) -> dict[str, Any]:
     unit = backup_of(tenant)["units"].get(artifact["unitId"])
     new = artifact["destinationType"] == "new"
     if workload.key == "exchange":
         return {
             "restoredFolderId": guid_from(artifact["id"], "folder") if succeeded else None,
             "restoredFolderName": f"Restored-{iso(artifact['createdDateTime'])[:10]}"
-            if succeeded else None,
+            if succeeded
+            else None,
         }
     site = None
     if unit is not None:
@@ -290,12 +361,15 @@ def _restored_fields(tenant: Tenant, workload: Workload, artifact: dict[str, Any
     if not succeeded or site is None:
         return {"restoredSiteId": None, "restoredSiteName": None, "restoredSiteWebUrl": None}
     if not new:
-        return {"restoredSiteId": site.id, "restoredSiteName": site.display_name,
-                "restoredSiteWebUrl": site.web_url}
+        return {
+            "restoredSiteId": site.id,
+            "restoredSiteName": site.display_name,
+            "restoredSiteWebUrl": site.web_url,
+        }
     host = site.id.split(",")[0]
     return {
         "restoredSiteId": f"{host},{guid_from(artifact['id'], 'site')},"
-                          f"{guid_from(artifact['id'], 'web')}",
+        f"{guid_from(artifact['id'], 'web')}",
         "restoredSiteName": f"{site.display_name} (restored)",
         "restoredSiteWebUrl": f"{site.web_url}-restored-{artifact['id'][:8]}",
     }

@@ -41,8 +41,14 @@ def backup_of(tenant: Tenant) -> dict[str, Any]:
     return tenant.data["backup"]
 
 
-def public_error(code: str, message: str, details: list[dict[str, Any]] | None = None,
-                 target: str | None = None) -> dict[str, Any]:
+def public_error(
+    code: str, message: str, details: list[dict[str, Any]] | None = None, target: str | None = None
+) -> dict[str, Any]:
     """Graph's publicError complex type, as units, rules, jobs and artifacts carry it."""
-    return {"code": code, "message": message, "details": details or [], "innerError": None,
-            "target": target}
+    return {
+        "code": code,
+        "message": message,
+        "details": details or [],
+        "innerError": None,
+        "target": target,
+    }

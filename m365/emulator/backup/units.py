@@ -56,9 +56,17 @@ def resolve(tenant: Tenant, workload: Workload, resource_id: str) -> Site | User
     return user
 
 
-def new_unit(tenant: Tenant, workload: Workload, policy: dict[str, Any], resource_id: str, *,
-             identity: dict[str, Any], now: float, manual: bool = True,
-             rule_id: str | None = None) -> dict[str, Any]:
+def new_unit(
+    tenant: Tenant,
+    workload: Workload,
+    policy: dict[str, Any],
+    resource_id: str,
+    *,
+    identity: dict[str, Any],
+    now: float,
+    manual: bool = True,
+    rule_id: str | None = None,
+) -> dict[str, Any]:
     canonical = resource_id.lower()
     unit = {
         "id": new_guid(),
@@ -102,8 +110,9 @@ def status_of(unit: dict[str, Any], now: float, protect_seconds: float) -> str |
     return "unprotectRequested" if now < end + protect_seconds else "unprotected"
 
 
-def protected_windows(unit: dict[str, Any], protect_seconds: float
-                      ) -> list[tuple[int, float, float | None]]:
+def protected_windows(
+    unit: dict[str, Any], protect_seconds: float
+) -> list[tuple[int, float, float | None]]:
     """(episode index, protected from, protected until or None) of a valid unit."""
     if not unit["valid"]:
         return []
@@ -122,8 +131,9 @@ def sources_of(unit: dict[str, Any]) -> str:
     return ",".join(flags) or "none"
 
 
-def unit_json(tenant: Tenant, workload: Workload, unit: dict[str, Any], now: float,
-              protect_seconds: float) -> dict[str, Any]:
+def unit_json(
+    tenant: Tenant, workload: Workload, unit: dict[str, Any], now: float, protect_seconds: float
+) -> dict[str, Any]:
     status = status_of(unit, now, protect_seconds)
     error = None
     if status == "unprotected" and not unit["valid"] and unit["episodes"]:

@@ -81,22 +81,37 @@ class GraphApp:
         try:
             tenant, claims = authenticate(self.world, request.headers.get("Authorization"))
         except ControlError as err:
-            outcome = Outcome(err.status, err.headers,
-                              error_body(err, request_id, client_request_id))
+            outcome = Outcome(
+                err.status, err.headers, error_body(err, request_id, client_request_id)
+            )
             return render(outcome, request_id, client_request_id)
-        call = Call(request.method, path or "/", request.args, request.headers,
-                    request.get_data(cache=False))
+        call = Call(
+            request.method,
+            path or "/",
+            request.args,
+            request.headers,
+            request.get_data(cache=False),
+        )
         base_url = request.host_url.rstrip("/")
         if call.path.rstrip("/") == "/$batch":
             outcome = batch.run(self, tenant, claims, version, call, base_url, request_id)
             tenant.stats.record(f"{call.method} /$batch", outcome.status)
         else:
-            outcome = self.execute(tenant, claims, version, call, base_url, request_id,
-                                   client_request_id)
+            outcome = self.execute(
+                tenant, claims, version, call, base_url, request_id, client_request_id
+            )
         return render(outcome, request_id, client_request_id)
 
-    def execute(self, tenant: Tenant, claims: dict[str, Any], version: str, call: Call,
-                base_url: str, request_id: str, client_request_id: str) -> Outcome:
+    def execute(
+        self,
+        tenant: Tenant,
+        claims: dict[str, Any],
+        version: str,
+        call: Call,
+        base_url: str,
+        request_id: str,
+        client_request_id: str,
+    ) -> Outcome:
         template = f"{call.method} (unmatched)"
         try:
             adapter = self.map.bind("graph.microsoft.com")
@@ -111,7 +126,8 @@ class GraphApp:
                 )
             except MethodNotAllowed:
                 routing_error = ControlError(
-                    405, "Request_BadRequest",
+                    405,
+                    "Request_BadRequest",
                     "Specified HTTP method is not allowed for the request target.",
                 )
             self._inject_faults(tenant)
@@ -119,9 +135,18 @@ class GraphApp:
                 raise routing_error
             authorize(claims, graph_route.access)
             ctx = Ctx(
-                world=self.world, tenant=tenant, claims=claims, version=version,
-                method=call.method, path=call.path, args=call.args, headers=call.headers,
-                body=call.body, base_url=base_url, now=tenant.now(), request_id=request_id,
+                world=self.world,
+                tenant=tenant,
+                claims=claims,
+                version=version,
+                method=call.method,
+                path=call.path,
+                args=call.args,
+                headers=call.headers,
+                body=call.body,
+                base_url=base_url,
+                now=tenant.now(),
+                request_id=request_id,
             )
             result = graph_route.handler(ctx, **url_args)
             if not isinstance(result, Result):
@@ -130,8 +155,9 @@ class GraphApp:
             if ctx.include_unknown_enums:
                 outcome.headers.setdefault("Preference-Applied", "include-unknown-enum-members")
         except ControlError as err:
-            outcome = Outcome(err.status, dict(err.headers),
-                              error_body(err, request_id, client_request_id))
+            outcome = Outcome(
+                err.status, dict(err.headers), error_body(err, request_id, client_request_id)
+            )
         except Exception:  # a bug in the emulator: still answer like Graph, never with HTML
             traceback.print_exc(file=sys.stderr)
             err = ControlError(500, "generalException", "An unexpected error occurred.")
@@ -148,7 +174,8 @@ class GraphApp:
             raise ControlError(429, "TooManyRequests", "Please retry again later.", headers=retry)
         if verdict.status == 503:
             raise ControlError(
-                503, "serviceNotAvailable",
+                503,
+                "serviceNotAvailable",
                 "The service is temporarily unavailable. Retry after the delay in Retry-After.",
                 headers=retry,
             )
@@ -159,8 +186,15 @@ def render(outcome: Outcome, request_id: str, client_request_id: str) -> Respons
         "request-id": request_id,
         "client-request-id": client_request_id,
         "x-ms-ags-diagnostic": json.dumps(
-            {"ServerInfo": {"DataCenter": "Emulator", "Slice": "E", "Ring": "1",
-                            "ScaleUnit": "000", "RoleInstance": "EMU000001"}}
+            {
+                "ServerInfo": {
+                    "DataCenter": "Emulator",
+                    "Slice": "E",
+                    "Ring": "1",
+                    "ScaleUnit": "000",
+                    "RoleInstance": "EMU000001",
+                }
+            }
         ),
         **outcome.headers,
     }
@@ -173,5 +207,4 @@ def render(outcome: Outcome, request_id: str, client_request_id: str) -> Respons
         headers.setdefault("Content-Type", "text/plain")
         return Response(body, status=outcome.status, headers=headers)
     headers["Content-Type"] = JSON_TYPE
-    return Response(json.dumps(body, separators=(",", ":")), status=outcome.status,
-                    headers=headers)
+    return Response(json.dumps(body, separators=(",", ":")), status=outcome.status, headers=headers)

@@ -24,10 +24,14 @@ _CLOCK_SKEW = 300.0
 
 def _unauthorized(message: str) -> ControlError:
     return ControlError(
-        401, "InvalidAuthenticationToken", message,
-        headers={"WWW-Authenticate": 'Bearer realm="", authorization_uri='
-                 '"https://login.microsoftonline.com/common/oauth2/authorize", '
-                 f'client_id="{GRAPH.app_id}"'},
+        401,
+        "InvalidAuthenticationToken",
+        message,
+        headers={
+            "WWW-Authenticate": 'Bearer realm="", authorization_uri='
+            '"https://login.microsoftonline.com/common/oauth2/authorize", '
+            f'client_id="{GRAPH.app_id}"'
+        },
     )
 
 
@@ -71,13 +75,14 @@ def authorize(claims: dict[str, Any], needed: Access) -> None:
     values, delegated = granted(claims)
     if delegated and not needed.delegated:
         raise ControlError(
-            403, "Authorization_RequestDenied",
-            "This operation is not supported with delegated permissions; use an application "
-            "token.",
+            403,
+            "Authorization_RequestDenied",
+            "This operation is not supported with delegated permissions; use an application token.",
         )
     if not delegated and not needed.app:
         raise ControlError(
-            403, "Authorization_RequestDenied",
+            403,
+            "Authorization_RequestDenied",
             "This operation supports only delegated permissions: call it with a token of a "
             "signed-in user (application permissions are not supported).",
         )
@@ -85,7 +90,9 @@ def authorize(claims: dict[str, Any], needed: Access) -> None:
         return
     if not values & {n.lower() for n in needed.names}:
         raise ControlError(
-            403, "Authorization_RequestDenied",
+            403,
+            "Authorization_RequestDenied",
             "Insufficient privileges to complete the operation. Requires one of: "
-            + ", ".join(needed.names) + ".",
+            + ", ".join(needed.names)
+            + ".",
         )

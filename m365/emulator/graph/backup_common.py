@@ -23,8 +23,13 @@ CONTEXT = "solutions/backupRestore"
 MAX_FILTER_CLAUSES = 10
 
 
-def backup_route(path: str, methods: str | tuple[str, ...], access: Access,
-                 handler: Callable[..., Any], **bound: Any) -> None:
+def backup_route(
+    path: str,
+    methods: str | tuple[str, ...],
+    access: Access,
+    handler: Callable[..., Any],
+    **bound: Any,
+) -> None:
     """Register `handler` at ROOT + path; it runs under the tenant lock, after the tenant's
     backup state has been brought up to its clock. `bound` is passed to every call."""
 
@@ -41,14 +46,20 @@ def content_location(ctx: Ctx, path: str) -> dict[str, str]:
     return {"Content-Location": ctx.url(ROOT + path)}
 
 
-def entity_result(ctx: Ctx, collection: str, body: dict[str, Any], status: int = 200,
-                  location: str | None = None) -> Result:
+def entity_result(
+    ctx: Ctx, collection: str, body: dict[str, Any], status: int = 200, location: str | None = None
+) -> Result:
     payload = {"@odata.context": ctx.context_url(f"{CONTEXT}/{collection}/$entity"), **body}
     return Result(payload, status, content_location(ctx, location) if location else {})
 
 
-def lazy_collection(name: str, context: str, entity_type: str, records: list[Any],
-                    render: Callable[[Any], dict[str, Any] | None]) -> Collection:
+def lazy_collection(
+    name: str,
+    context: str,
+    entity_type: str,
+    records: list[Any],
+    render: Callable[[Any], dict[str, Any] | None],
+) -> Collection:
     """A collection rendering each record only when a page needs it (None = skip)."""
 
     def read(start: int) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -57,16 +68,20 @@ def lazy_collection(name: str, context: str, entity_type: str, records: list[Any
             if body is not None:
                 yield index, body
 
-    return Collection(name=name, context=f"{CONTEXT}/{context}", source=read,
-                      entity=entity_type, max_page=None,
-                      max_filter_clauses=MAX_FILTER_CLAUSES)
+    return Collection(
+        name=name,
+        context=f"{CONTEXT}/{context}",
+        source=read,
+        entity=entity_type,
+        max_page=None,
+        max_filter_clauses=MAX_FILTER_CLAUSES,
+    )
 
 
 # ---- lookups -------------------------------------------------------------------------
 
 
-def policy_or_error(ctx: Ctx, policy_id: str, workload: Workload | None = None
-                    ) -> dict[str, Any]:
+def policy_or_error(ctx: Ctx, policy_id: str, workload: Workload | None = None) -> dict[str, Any]:
     if not unit_model.is_guid(policy_id):
         raise ControlError(400, "InvalidPolicyId", f"'{policy_id}' is not a valid policy id.")
     policy = backup_of(ctx.tenant)["policies"].get(policy_id.lower())
@@ -75,19 +90,26 @@ def policy_or_error(ctx: Ctx, policy_id: str, workload: Workload | None = None
     return policy
 
 
-def unit_or_error(ctx: Ctx, unit_id: str, workload: Workload | None = None,
-                  policy: dict[str, Any] | None = None) -> dict[str, Any]:
+def unit_or_error(
+    ctx: Ctx, unit_id: str, workload: Workload | None = None, policy: dict[str, Any] | None = None
+) -> dict[str, Any]:
     if not unit_model.is_guid(unit_id):
-        raise ControlError(400, "InvalidProtectionUnitId",
-                           f"'{unit_id}' is not a valid protection unit id.")
+        raise ControlError(
+            400, "InvalidProtectionUnitId", f"'{unit_id}' is not a valid protection unit id."
+        )
     unit = backup_of(ctx.tenant)["units"].get(unit_id.lower())
-    gone = unit is None or unit_model.status_of(
-        unit, ctx.now, ctx.world.durations.unit_protect) is None
-    if gone or (workload is not None and unit["workload"] != workload.key) or (
-        policy is not None and unit["policyId"] != policy["id"]
+    gone = (
+        unit is None
+        or unit_model.status_of(unit, ctx.now, ctx.world.durations.unit_protect) is None
+    )
+    if (
+        gone
+        or (workload is not None and unit["workload"] != workload.key)
+        or (policy is not None and unit["policyId"] != policy["id"])
     ):
-        raise ControlError(404, "ProtectionUnitNotFound",
-                           f"Protection unit '{unit_id}' was not found.")
+        raise ControlError(
+            404, "ProtectionUnitNotFound", f"Protection unit '{unit_id}' was not found."
+        )
     return unit
 
 
@@ -109,8 +131,12 @@ def policy_json(ctx: Ctx, policy: dict[str, Any]) -> dict[str, Any]:
         "retentionSettings": policy_model.RETENTION_SETTINGS,
     }
     if ctx.version == "beta":
-        body.update(isEnabled=policy["active"], protectionMode="standard",
-                    billingPolicyId=None, offboardRequestedDateTime=None)
+        body.update(
+            isEnabled=policy["active"],
+            protectionMode="standard",
+            billingPolicyId=None,
+            offboardRequestedDateTime=None,
+        )
     return body
 
 

@@ -26,23 +26,35 @@ READ, WRITE = perm.BACKUP_CONFIG_READ, perm.BACKUP_CONFIG_WRITE
 
 
 def _policies(ctx: Ctx, workload: Workload | None) -> list[dict[str, Any]]:
-    return [p for p in backup_of(ctx.tenant)["policies"].values()
-            if workload is None or p["workload"] == workload.key]
+    return [
+        p
+        for p in backup_of(ctx.tenant)["policies"].values()
+        if workload is None or p["workload"] == workload.key
+    ]
 
 
 def list_policies(ctx: Ctx, workload: Workload | None) -> Result:
     name = workload.policies if workload else "protectionPolicies"
     entity = workload.policy_type if workload else "microsoft.graph.protectionPolicyBase"
-    return collection_page(ctx, lazy_collection(
-        name, name, entity, _policies(ctx, workload), lambda p: policy_json(ctx, p)))
+    return collection_page(
+        ctx,
+        lazy_collection(
+            name, name, entity, _policies(ctx, workload), lambda p: policy_json(ctx, p)
+        ),
+    )
 
 
 def create_policy(ctx: Ctx, workload: Workload) -> Result:
     body = ctx.json
     service.require_config_write(ctx.tenant, ctx.app_id)
     policy = policy_model.create(ctx.tenant, workload, body, ctx.identity_set(), ctx.now)
-    return entity_result(ctx, workload.policies, policy_json(ctx, policy), 201,
-                         location=f"/protectionPolicies/{policy['id']}")
+    return entity_result(
+        ctx,
+        workload.policies,
+        policy_json(ctx, policy),
+        201,
+        location=f"/protectionPolicies/{policy['id']}",
+    )
 
 
 def get_policy(ctx: Ctx, policy_id: str, workload: Workload | None) -> Result:
@@ -69,36 +81,52 @@ def delete_policy(ctx: Ctx, policy_id: str, workload: Workload | None) -> Result
 def activate_policy(ctx: Ctx, policy_id: str, workload: Workload | None) -> Result:
     policy = policy_or_error(ctx, policy_id, workload)
     service.require_config_write(ctx.tenant, ctx.app_id)
-    policy_model.activate(ctx.tenant, BY_KEY[policy["workload"]], policy, ctx.identity_set(),
-                          ctx.now)
-    return entity_result(ctx, "protectionPolicies", policy_json(ctx, policy), 202,
-                         location=f"/protectionPolicies/{policy['id']}")
+    policy_model.activate(
+        ctx.tenant, BY_KEY[policy["workload"]], policy, ctx.identity_set(), ctx.now
+    )
+    return entity_result(
+        ctx,
+        "protectionPolicies",
+        policy_json(ctx, policy),
+        202,
+        location=f"/protectionPolicies/{policy['id']}",
+    )
 
 
 def deactivate_policy(ctx: Ctx, policy_id: str, workload: Workload | None) -> Result:
     policy = policy_or_error(ctx, policy_id, workload)
     service.require_config_write(ctx.tenant, ctx.app_id)
     policy_model.deactivate(ctx.tenant, policy, ctx.identity_set(), ctx.now)
-    return entity_result(ctx, "protectionPolicies", policy_json(ctx, policy), 202,
-                         location=f"/protectionPolicies/{policy['id']}")
+    return entity_result(
+        ctx,
+        "protectionPolicies",
+        policy_json(ctx, policy),
+        202,
+        location=f"/protectionPolicies/{policy['id']}",
+    )
 
 
 # ---- units ---------------------------------------------------------------------------
 
 
-def _units(ctx: Ctx, workload: Workload | None, policy: dict[str, Any] | None
-           ) -> list[dict[str, Any]]:
+def _units(
+    ctx: Ctx, workload: Workload | None, policy: dict[str, Any] | None
+) -> list[dict[str, Any]]:
     if policy is not None:
         return policy_model.units_of(ctx.tenant, policy)
-    return [u for u in backup_of(ctx.tenant)["units"].values()
-            if workload is None or u["workload"] == workload.key]
+    return [
+        u
+        for u in backup_of(ctx.tenant)["units"].values()
+        if workload is None or u["workload"] == workload.key
+    ]
 
 
 def _units_collection(ctx: Ctx, workload: Workload | None, policy: dict[str, Any] | None):
     name = workload.units if workload else "protectionUnits"
     entity = workload.unit_type if workload else "microsoft.graph.protectionUnitBase"
-    return lazy_collection(name, name, entity, _units(ctx, workload, policy),
-                           lambda u: unit_json(ctx, u))
+    return lazy_collection(
+        name, name, entity, _units(ctx, workload, policy), lambda u: unit_json(ctx, u)
+    )
 
 
 def list_policy_units(ctx: Ctx, policy_id: str, workload: Workload) -> Result:
@@ -129,12 +157,17 @@ def get_unit(ctx: Ctx, unit_id: str, workload: Workload | None) -> Result:
 def _register() -> None:
     backup_route("/protectionPolicies", "GET", READ, list_policies, workload=None)
     backup_route("/protectionPolicies/<policy_id>", "GET", READ, get_policy, workload=None)
-    backup_route("/protectionPolicies/<policy_id>", "DELETE", WRITE, delete_policy,
-                 workload=None)
-    backup_route("/protectionPolicies/<policy_id>/activate", "POST", WRITE, activate_policy,
-                 workload=None)
-    backup_route("/protectionPolicies/<policy_id>/deactivate", "POST", WRITE,
-                 deactivate_policy, workload=None)
+    backup_route("/protectionPolicies/<policy_id>", "DELETE", WRITE, delete_policy, workload=None)
+    backup_route(
+        "/protectionPolicies/<policy_id>/activate", "POST", WRITE, activate_policy, workload=None
+    )
+    backup_route(
+        "/protectionPolicies/<policy_id>/deactivate",
+        "POST",
+        WRITE,
+        deactivate_policy,
+        workload=None,
+    )
     backup_route("/protectionUnits", "GET", READ, list_units, workload=None)
     backup_route("/protectionUnits/<unit_id>", "GET", READ, get_unit, workload=None)
     for w in WORKLOADS:
@@ -145,12 +178,11 @@ def _register() -> None:
         backup_route(f"{base}/<policy_id>", "PATCH", WRITE, update_policy, workload=w)
         backup_route(f"{base}/<policy_id>", "DELETE", WRITE, delete_policy, workload=w)
         backup_route(f"{base}/<policy_id>/activate", "POST", WRITE, activate_policy, workload=w)
-        backup_route(f"{base}/<policy_id>/deactivate", "POST", WRITE, deactivate_policy,
-                     workload=w)
-        backup_route(f"{base}/<policy_id>/{w.units}", "GET", READ, list_policy_units,
-                     workload=w)
-        backup_route(f"{base}/<policy_id>/{w.units}/<unit_id>", "GET", READ, get_policy_unit,
-                     workload=w)
+        backup_route(f"{base}/<policy_id>/deactivate", "POST", WRITE, deactivate_policy, workload=w)
+        backup_route(f"{base}/<policy_id>/{w.units}", "GET", READ, list_policy_units, workload=w)
+        backup_route(
+            f"{base}/<policy_id>/{w.units}/<unit_id>", "GET", READ, get_policy_unit, workload=w
+        )
         backup_route(f"/{w.units}", "GET", READ, list_units, workload=w)
         backup_route(f"/{w.units}/<unit_id>", "GET", READ, get_unit, workload=w)
         cast = f"/protectionUnits/{w.unit_type}"

@@ -19,8 +19,7 @@ def service_status_json(ctx: Ctx, status: dict[str, Any]) -> dict[str, Any]:
     return {
         "@odata.type": "#microsoft.graph.serviceStatus",
         "status": status["status"],
-        "disableReason": shown("disableReason", status["disableReason"],
-                               ctx.include_unknown_enums),
+        "disableReason": shown("disableReason", status["disableReason"], ctx.include_unknown_enums),
         "gracePeriodDateTime": iso(status.get("gracePeriodEnd")),
         "restoreAllowedTillDateTime": iso(status.get("restoreAllowedTill")),
         "backupServiceConsumer": status["consumer"],
@@ -44,11 +43,13 @@ def service_app_json(record: dict[str, Any]) -> dict[str, Any]:
 
 def get_root(ctx: Ctx) -> Result:
     status = backup_of(ctx.tenant)["serviceStatus"]
-    return Result({
-        "@odata.context": ctx.context_url(f"{CONTEXT}/$entity"),
-        "id": ctx.tenant.id,
-        "serviceStatus": service_status_json(ctx, status),
-    })
+    return Result(
+        {
+            "@odata.context": ctx.context_url(f"{CONTEXT}/$entity"),
+            "id": ctx.tenant.id,
+            "serviceStatus": service_status_json(ctx, status),
+        }
+    )
 
 
 def enable(ctx: Ctx) -> Result:
@@ -62,10 +63,15 @@ def enable(ctx: Ctx) -> Result:
     status = service.enable(ctx.tenant, app, ctx.app_id, owner, ctx.identity_set(), ctx.now)
     shown_status = service_status_json(ctx, status)
     if ctx.version == "beta":
-        return Result({"@odata.context": ctx.context_url("microsoft.graph.serviceStatus"),
-                       "value": shown_status})
-    return Result({"@odata.context": ctx.context_url("microsoft.graph.serviceStatus"),
-                   **shown_status})
+        return Result(
+            {
+                "@odata.context": ctx.context_url("microsoft.graph.serviceStatus"),
+                "value": shown_status,
+            }
+        )
+    return Result(
+        {"@odata.context": ctx.context_url("microsoft.graph.serviceStatus"), **shown_status}
+    )
 
 
 def _listed_apps(ctx: Ctx) -> list[dict[str, Any]]:
@@ -74,10 +80,16 @@ def _listed_apps(ctx: Ctx) -> list[dict[str, Any]]:
 
 def list_service_apps(ctx: Ctx) -> Result:
     items = [service_app_json(r) for r in _listed_apps(ctx)]
-    return collection_page(ctx, Collection(
-        name="serviceApps", context=f"{CONTEXT}/serviceApps", source=sequence_source(items),
-        entity="microsoft.graph.serviceApp", max_page=None,
-    ))
+    return collection_page(
+        ctx,
+        Collection(
+            name="serviceApps",
+            context=f"{CONTEXT}/serviceApps",
+            source=sequence_source(items),
+            entity="microsoft.graph.serviceApp",
+            max_page=None,
+        ),
+    )
 
 
 def register_service_app(ctx: Ctx) -> Result:
@@ -87,13 +99,13 @@ def register_service_app(ctx: Ctx) -> Result:
     app = ctx.world.app(ctx.app_id)
     name = app["displayName"] if app else ctx.app_display_name
     record = service.register(ctx.tenant, ctx.app_id, name, ctx.identity_set(), ctx.now)
-    return entity_result(ctx, "serviceApps", service_app_json(record), 202,
-                         location=f"/serviceApps/{record['id']}")
+    return entity_result(
+        ctx, "serviceApps", service_app_json(record), 202, location=f"/serviceApps/{record['id']}"
+    )
 
 
 def get_service_app(ctx: Ctx, app_id: str) -> Result:
-    return entity_result(ctx, "serviceApps",
-                         service_app_json(service.lookup(ctx.tenant, app_id)))
+    return entity_result(ctx, "serviceApps", service_app_json(service.lookup(ctx.tenant, app_id)))
 
 
 def delete_service_app(ctx: Ctx, app_id: str) -> Result:
@@ -105,18 +117,27 @@ def activate_service_app(ctx: Ctx, app_id: str) -> Result:
     effective = ctx.json.get("effectiveDateTime")
     if effective is not None and not isinstance(effective, str):
         raise ControlError(400, "invalidRequest", "effectiveDateTime must be a date-time.")
-    record = service.activate(ctx.tenant, app_id.lower(), effective, ctx.identity_set(),
-                              ctx.now)
-    return Result({"@odata.context": ctx.context_url(f"{CONTEXT}/serviceApps/$entity"),
-                   **service_app_json(record)}, 202,
-                  content_location(ctx, f"/serviceApps/{record['id']}"))
+    record = service.activate(ctx.tenant, app_id.lower(), effective, ctx.identity_set(), ctx.now)
+    return Result(
+        {
+            "@odata.context": ctx.context_url(f"{CONTEXT}/serviceApps/$entity"),
+            **service_app_json(record),
+        },
+        202,
+        content_location(ctx, f"/serviceApps/{record['id']}"),
+    )
 
 
 def deactivate_service_app(ctx: Ctx, app_id: str) -> Result:
     record = service.deactivate(ctx.tenant, app_id.lower(), ctx.identity_set(), ctx.now)
-    return Result({"@odata.context": ctx.context_url(f"{CONTEXT}/serviceApps/$entity"),
-                   **service_app_json(record)}, 202,
-                  content_location(ctx, f"/serviceApps/{record['id']}"))
+    return Result(
+        {
+            "@odata.context": ctx.context_url(f"{CONTEXT}/serviceApps/$entity"),
+            **service_app_json(record),
+        },
+        202,
+        content_location(ctx, f"/serviceApps/{record['id']}"),
+    )
 
 
 backup_route("", "GET", perm.BACKUP_ROOT_READ, get_root)
@@ -125,7 +146,12 @@ backup_route("/serviceApps", "GET", perm.BACKUP_CONTROL, list_service_apps)
 backup_route("/serviceApps", "POST", perm.BACKUP_CONTROL, register_service_app)
 backup_route("/serviceApps/<app_id>", "GET", perm.BACKUP_CONTROL, get_service_app)
 backup_route("/serviceApps/<app_id>", "DELETE", perm.BACKUP_CONTROL, delete_service_app)
-backup_route("/serviceApps/<app_id>/activate", "POST", perm.BACKUP_CONTROL_DELEGATED,
-             activate_service_app)
-backup_route("/serviceApps/<app_id>/deactivate", "POST", perm.BACKUP_CONTROL_DELEGATED,
-             deactivate_service_app)
+backup_route(
+    "/serviceApps/<app_id>/activate", "POST", perm.BACKUP_CONTROL_DELEGATED, activate_service_app
+)
+backup_route(
+    "/serviceApps/<app_id>/deactivate",
+    "POST",
+    perm.BACKUP_CONTROL_DELEGATED,
+    deactivate_service_app,
+)

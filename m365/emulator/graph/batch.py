@@ -35,7 +35,8 @@ def _parse(call: Call) -> list[dict[str, Any]]:
         raise ControlError(400, "BadRequest", "Invalid batch payload: 'requests' is required.")
     if len(requests) > MAX_REQUESTS:
         raise ControlError(
-            400, "BadRequest",
+            400,
+            "BadRequest",
             f"Invalid batch payload format: the batch has {len(requests)} requests; the "
             f"limit is {MAX_REQUESTS}.",
         )
@@ -93,7 +94,7 @@ def _inner_call(item: dict[str, Any], version: str) -> Call:
     path = "/" + unquote(parts.path).lstrip("/")
     for prefix in (f"/{version}/", "/v1.0/", "/beta/"):
         if path.startswith(prefix):
-            path = path[len(prefix) - 1:]
+            path = path[len(prefix) - 1 :]
     headers = Headers()
     for key, value in (item.get("headers") or {}).items():
         headers.add(str(key), str(value))
@@ -104,17 +105,32 @@ def _inner_call(item: dict[str, Any], version: str) -> Call:
         raw = body.encode()
     else:
         raw = json.dumps(body).encode()
-    return Call(str(item["method"]).upper(), path,
-                MultiDict(parse_qsl(parts.query, keep_blank_values=True)), headers, raw)
+    return Call(
+        str(item["method"]).upper(),
+        path,
+        MultiDict(parse_qsl(parts.query, keep_blank_values=True)),
+        headers,
+        raw,
+    )
 
 
-def run(app: GraphApp, tenant, claims: dict[str, Any], version: str, call: Call,
-        base_url: str, request_id: str) -> Outcome:
+def run(
+    app: GraphApp,
+    tenant,
+    claims: dict[str, Any],
+    version: str,
+    call: Call,
+    base_url: str,
+    request_id: str,
+) -> Outcome:
     from .app import Outcome
 
     if call.method != "POST":
-        err = ControlError(405, "Request_BadRequest",
-                           "Specified HTTP method is not allowed for the request target.")
+        err = ControlError(
+            405,
+            "Request_BadRequest",
+            "Specified HTTP method is not allowed for the request target.",
+        )
         return Outcome(405, {}, error_body(err, request_id, request_id))
     try:
         requests = _execution_order(_parse(call))
@@ -126,20 +142,31 @@ def run(app: GraphApp, tenant, claims: dict[str, Any], version: str, call: Call,
         rid = item["id"]
         blocked = [d for d in item.get("dependsOn", []) if d in failed]
         if blocked:
-            err = ControlError(424, "FailedDependency",
-                               f"Dependency failed: request(s) {', '.join(blocked)} did not "
-                               "succeed.")
+            err = ControlError(
+                424,
+                "FailedDependency",
+                f"Dependency failed: request(s) {', '.join(blocked)} did not succeed.",
+            )
             outcome = Outcome(424, {}, error_body(err, request_id, request_id))
         elif item.get("body") is not None and not any(
             k.lower() == "content-type" for k in (item.get("headers") or {})
         ):
-            err = ControlError(400, "BadRequest",
-                               f"Write request id : {rid} does not contain Content-Type header "
-                               "or body.")
+            err = ControlError(
+                400,
+                "BadRequest",
+                f"Write request id : {rid} does not contain Content-Type header or body.",
+            )
             outcome = Outcome(400, {}, error_body(err, request_id, request_id))
         else:
-            outcome = app.execute(tenant, claims, version, _inner_call(item, version),
-                                  base_url, request_id, request_id)
+            outcome = app.execute(
+                tenant,
+                claims,
+                version,
+                _inner_call(item, version),
+                base_url,
+                request_id,
+                request_id,
+            )
         if outcome.status >= 400:
             failed.add(rid)
         headers = dict(outcome.headers)

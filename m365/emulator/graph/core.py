@@ -9,6 +9,7 @@ that into an HTTP answer for a direct call or an inner answer of a `$batch`.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -46,8 +47,6 @@ class GraphRoute:
     @property
     def template(self) -> str:
         """The path with `{name}` placeholders: how stats name the route."""
-        import re
-
         return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", self.path)
 
 
@@ -156,21 +155,25 @@ def not_found(code: str, message: str) -> ControlError:
     return ControlError(404, code, message)
 
 
-def forbidden(code: str, message: str) -> ControlError:
-    return ControlError(403, code, message)
-
-
 def error_body(error: ControlError, request_id: str, client_request_id: str) -> dict[str, Any]:
     """Graph's error JSON (concepts/errors.md; the 429 shape of concepts/throttling.md)."""
     date = iso(real_now())
     inner: dict[str, Any] = {
-        "date": date, "request-id": request_id, "client-request-id": client_request_id,
+        "date": date,
+        "request-id": request_id,
+        "client-request-id": client_request_id,
     }
     if error.status == 429:
-        inner = {"code": "429", "date": date, "message": "Please retry after",
-                 "request-id": request_id, "status": "429"}
-    return {"error": {"code": error.code, "message": error.message, **error.extra,
-                      "innerError": inner}}
+        inner = {
+            "code": "429",
+            "date": date,
+            "message": "Please retry after",
+            "request-id": request_id,
+            "status": "429",
+        }
+    return {
+        "error": {"code": error.code, "message": error.message, **error.extra, "innerError": inner}
+    }
 
 
 def lookup_user(ctx: Ctx, id_or_upn: str) -> User:

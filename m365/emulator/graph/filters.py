@@ -136,9 +136,7 @@ class _Parser:
         left = self.parse_not()
         while self.keyword("and"):
             right = self.parse_not()
-            left = (lambda a, b: lambda it, env: bool(a(it, env)) and bool(b(it, env)))(
-                left, right
-            )
+            left = (lambda a, b: lambda it, env: bool(a(it, env)) and bool(b(it, env)))(left, right)
         return left
 
     def parse_not(self) -> Evaluator:
@@ -212,7 +210,9 @@ class _Parser:
             raise FilterSyntaxError(f"{name} takes two arguments")
         self.clauses += 1
         test = {
-            "startswith": str.startswith, "endswith": str.endswith, "contains": str.__contains__,
+            "startswith": str.startswith,
+            "endswith": str.endswith,
+            "contains": str.__contains__,
         }[name]
         a, b = args
 

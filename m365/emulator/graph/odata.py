@@ -69,7 +69,8 @@ def parse_filter(ctx: Ctx, coll: Collection) -> CompiledFilter | None:
             if prop not in coll.filterable:
                 code = (
                     "Request_UnsupportedQuery"
-                    if coll.filter_error_code.startswith("Request_") else "BadRequest"
+                    if coll.filter_error_code.startswith("Request_")
+                    else "BadRequest"
                 )
                 raise bad_request(
                     code,
@@ -98,11 +99,23 @@ def parse_select(ctx: Ctx, coll: Collection) -> tuple[str, ...] | None:
 def project(item: dict[str, Any], fields: tuple[str, ...] | None) -> dict[str, Any]:
     if fields is None:
         return item
-    out = {k: v for k, v in item.items() if k.startswith("@odata.")}
+    out = {}
+    kind = item.get("@odata.type")
+    if kind is not None:
+        out["@odata.type"] = kind
     for name in fields:
         if name in item:
             out[name] = item[name]
     return out
+
+
+def needed_properties(ctx: Ctx, coll: Collection) -> frozenset[str] | None:
+    """The properties a page must carry (selected plus filtered), None for all of them."""
+    fields = parse_select(ctx, coll)
+    if fields is None:
+        return None
+    compiled = parse_filter(ctx, coll)
+    return frozenset(fields) | (compiled.properties if compiled else frozenset())
 
 
 def page_size(ctx: Ctx, coll: Collection) -> int:
@@ -118,7 +131,8 @@ def page_size(ctx: Ctx, coll: Collection) -> int:
         if size < 1 or (coll.max_page is not None and size > coll.max_page):
             upper = coll.max_page or "any positive number"
             raise bad_request(
-                "Request_BadRequest" if coll.filter_error_code.startswith("Request_")
+                "Request_BadRequest"
+                if coll.filter_error_code.startswith("Request_")
                 else "BadRequest",
                 f"Invalid page size specified: '{raw}'. Must be between 1 and {upper} inclusive.",
             )
@@ -219,12 +233,24 @@ def count_response(ctx: Ctx, coll: Collection) -> Result:
     return Result(str(count_matching(coll, compiled)), headers={"Content-Type": "text/plain"})
 
 
-def entity(ctx: Ctx, item: dict[str, Any], context: str, *,
-           properties: frozenset[str] | None = None, entity_type: str = "",
-           default_select: tuple[str, ...] | None = None) -> dict[str, Any]:
+def entity(
+    ctx: Ctx,
+    item: dict[str, Any],
+    context: str,
+    *,
+    properties: frozenset[str] | None = None,
+    entity_type: str = "",
+    default_select: tuple[str, ...] | None = None,
+) -> dict[str, Any]:
     """One entity with its `@odata.context` and `$select` applied."""
-    coll = Collection(name="", context=context, source=lambda _: iter(()), entity=entity_type,
-                      properties=properties, default_select=default_select)
+    coll = Collection(
+        name="",
+        context=context,
+        source=lambda _: iter(()),
+        entity=entity_type,
+        properties=properties,
+        default_select=default_select,
+    )
     fields = parse_select(ctx, coll)
     return {"@odata.context": ctx.context_url(context), **project(item, fields)}
 
@@ -236,7 +262,8 @@ def reject_unknown_expand(ctx: Ctx, entity_type: str, allowed: tuple[str, ...] =
     name = raw.split("(")[0].strip()
     if name not in allowed:
         raise ControlError(
-            400, "BadRequest",
+            400,
+            "BadRequest",
             f"Parsing OData Select and Expand failed: Could not find a property named '{name}' "
             f"on type '{entity_type}'.",
         )

@@ -19,10 +19,20 @@ from .core import Ctx, lookup_user, not_found, route
 from .directory import _lookup_group
 from .odata import Collection, collection_page, entity
 
-SITE_PROPERTIES = frozenset({
-    "id", "name", "displayName", "webUrl", "createdDateTime", "lastModifiedDateTime",
-    "description", "isPersonalSite", "siteCollection", "root",
-})
+SITE_PROPERTIES = frozenset(
+    {
+        "id",
+        "name",
+        "displayName",
+        "webUrl",
+        "createdDateTime",
+        "lastModifiedDateTime",
+        "description",
+        "isPersonalSite",
+        "siteCollection",
+        "root",
+    }
+)
 
 
 def site_json(tenant: Tenant, site: Site) -> dict[str, Any]:
@@ -53,19 +63,29 @@ def drive_json(tenant: Tenant, site: Site, now: float) -> dict[str, Any]:
     ).decode().rstrip("=")
     if site.is_personal:
         user = tenant.gen.user(site.index)
-        owner = {"user": {"id": user.id, "displayName": user.display_name,
-                          "email": user.mail}}
+        owner = {"user": {"id": user.id, "displayName": user.display_name, "email": user.mail}}
         name, web_url, drive_type = "OneDrive", f"{site.web_url}/Documents", "business"
     elif site.kind == "group":
         group = tenant.gen.group(site.index)
-        owner = {"group": {"id": group.id, "displayName": group.display_name,
-                           "email": f"{group.mail_nickname}@{tenant.domain}"}}
-        name, web_url, drive_type = "Documents", f"{site.web_url}/Shared Documents", \
-            "documentLibrary"
+        owner = {
+            "group": {
+                "id": group.id,
+                "displayName": group.display_name,
+                "email": f"{group.mail_nickname}@{tenant.domain}",
+            }
+        }
+        name, web_url, drive_type = (
+            "Documents",
+            f"{site.web_url}/Shared Documents",
+            "documentLibrary",
+        )
     else:
         owner = {"user": {"displayName": "System Account"}}
-        name, web_url, drive_type = "Documents", f"{site.web_url}/Shared Documents", \
-            "documentLibrary"
+        name, web_url, drive_type = (
+            "Documents",
+            f"{site.web_url}/Shared Documents",
+            "documentLibrary",
+        )
     return {
         "id": drive_id,
         "driveType": drive_type,
@@ -75,8 +95,13 @@ def drive_json(tenant: Tenant, site: Site, now: float) -> dict[str, Any]:
         "lastModifiedDateTime": iso(now - 3600),
         "webUrl": web_url,
         "owner": owner,
-        "quota": {"deleted": deleted, "remaining": max(0, total - used - deleted),
-                  "state": "normal", "total": total, "used": used},
+        "quota": {
+            "deleted": deleted,
+            "remaining": max(0, total - used - deleted),
+            "state": "normal",
+            "total": total,
+            "used": used,
+        },
     }
 
 
@@ -99,13 +124,23 @@ def _sites_collection(ctx: Ctx, *, personal: bool, search: str | None) -> Collec
             site = gen.site(ordinal)
             if not _live(tenant, site):
                 continue
-            if needle and needle not in site.display_name.lower() \
-                    and needle not in site.web_url.lower():
+            if (
+                needle
+                and needle not in site.display_name.lower()
+                and needle not in site.web_url.lower()
+            ):
                 continue
             yield ordinal, site_json(tenant, site)
 
-    return Collection(name="sites", context="sites", source=read, entity="microsoft.graph.site",
-                      properties=SITE_PROPERTIES, default_page=200, max_page=None)
+    return Collection(
+        name="sites",
+        context="sites",
+        source=read,
+        entity="microsoft.graph.site",
+        properties=SITE_PROPERTIES,
+        default_page=200,
+        max_page=None,
+    )
 
 
 def lookup_site(ctx: Ctx, site_ref: str) -> Site:
@@ -118,8 +153,9 @@ def lookup_site(ctx: Ctx, site_ref: str) -> Site:
 
 @route("/sites", "GET", perm.SITES)
 def list_sites(ctx: Ctx):
-    return collection_page(ctx, _sites_collection(ctx, personal=False,
-                                                  search=ctx.args.get("search")))
+    return collection_page(
+        ctx, _sites_collection(ctx, personal=False, search=ctx.args.get("search"))
+    )
 
 
 @route("/sites/getAllSites", "GET", perm.SITES)
@@ -131,8 +167,13 @@ def get_all_sites(ctx: Ctx):
 @route("/sites/<site_ref>", "GET", perm.SITES)
 def get_site(ctx: Ctx, site_ref: str):
     site = lookup_site(ctx, site_ref)
-    return entity(ctx, site_json(ctx.tenant, site), "sites/$entity",
-                  properties=SITE_PROPERTIES, entity_type="microsoft.graph.site")
+    return entity(
+        ctx,
+        site_json(ctx.tenant, site),
+        "sites/$entity",
+        properties=SITE_PROPERTIES,
+        entity_type="microsoft.graph.site",
+    )
 
 
 @route("/sites/<site_ref>/drive", "GET", perm.DRIVES)

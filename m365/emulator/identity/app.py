@@ -21,8 +21,7 @@ MULTI_TENANT = ("organizations", "common")
 
 
 def json_response(body: object, status: int = 200) -> Response:
-    return Response(json.dumps(body), status=status,
-                    content_type="application/json; charset=utf-8")
+    return Response(json.dumps(body), status=status, content_type="application/json; charset=utf-8")
 
 
 def resolve_tenant(world: World, ref: str) -> Tenant | None:
@@ -55,8 +54,22 @@ def discovery_document(base: str, ref: str, tenant: Tenant | None) -> dict[str, 
         "http_logout_supported": True,
         "frontchannel_logout_supported": True,
         "claims_supported": [
-            "sub", "iss", "aud", "exp", "iat", "auth_time", "acr", "nonce",
-            "preferred_username", "name", "tid", "ver", "at_hash", "c_hash", "email", "oid",
+            "sub",
+            "iss",
+            "aud",
+            "exp",
+            "iat",
+            "auth_time",
+            "acr",
+            "nonce",
+            "preferred_username",
+            "name",
+            "tid",
+            "ver",
+            "at_hash",
+            "c_hash",
+            "email",
+            "oid",
         ],
         "code_challenge_methods_supported": ["plain", "S256"],
         "tenant_region_scope": "EU" if tenant is not None else None,
@@ -77,12 +90,17 @@ class IdentityApp:
                 Rule("/<tenant>/discovery/v2.0/keys", endpoint="keys"),
                 Rule("/<tenant>/discovery/keys", endpoint="keys"),
                 Rule("/<tenant>/oauth2/v2.0/token", endpoint="token", methods=["POST"]),
-                Rule("/<tenant>/oauth2/v2.0/authorize", endpoint="authorize",
-                     methods=["GET", "POST"]),
-                Rule("/<tenant>/v2.0/adminconsent", endpoint="adminconsent",
-                     methods=["GET", "POST"]),
-                Rule("/<tenant>/adminconsent", endpoint="legacy_adminconsent",
-                     methods=["GET", "POST"]),
+                Rule(
+                    "/<tenant>/oauth2/v2.0/authorize", endpoint="authorize", methods=["GET", "POST"]
+                ),
+                Rule(
+                    "/<tenant>/v2.0/adminconsent", endpoint="adminconsent", methods=["GET", "POST"]
+                ),
+                Rule(
+                    "/<tenant>/adminconsent",
+                    endpoint="legacy_adminconsent",
+                    methods=["GET", "POST"],
+                ),
             ],
             strict_slashes=False,
         )
@@ -91,8 +109,13 @@ class IdentityApp:
         try:
             endpoint, args = self.map.bind_to_environ(request.environ).match()
         except NotFound:
-            return json_response({"error": "not_found", "error_description":
-                                  f"No identity endpoint at {request.path}."}, 404)
+            return json_response(
+                {
+                    "error": "not_found",
+                    "error_description": f"No identity endpoint at {request.path}.",
+                },
+                404,
+            )
         except MethodNotAllowed as exc:
             return exc.get_response()
         except HTTPException as exc:
@@ -102,14 +125,16 @@ class IdentityApp:
         try:
             if endpoint == "instance":
                 authority = request.args.get("authorization_endpoint", "")
-                tenant_seg = authority.rstrip("/").split("/")[3] if authority.count("/") > 3 \
-                    else "common"
-                return json_response({
-                    "tenant_discovery_endpoint":
-                        f"{base}/{tenant_seg}/v2.0/.well-known/openid-configuration",
-                    "api-version": "1.1",
-                    "metadata": [],
-                })
+                tenant_seg = (
+                    authority.rstrip("/").split("/")[3] if authority.count("/") > 3 else "common"
+                )
+                return json_response(
+                    {
+                        "tenant_discovery_endpoint": f"{base}/{tenant_seg}/v2.0/.well-known/openid-configuration",
+                        "api-version": "1.1",
+                        "metadata": [],
+                    }
+                )
             if endpoint == "discovery":
                 tenant = resolve_tenant(self.world, ref)
                 return json_response(discovery_document(base, ref, tenant))

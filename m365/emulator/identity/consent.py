@@ -37,7 +37,7 @@ def resource_by_sp_id(tenant: Tenant, sp_id: str) -> ResourceApp | None:
 
 def client_sp(tenant: Tenant, app_id: str) -> dict[str, Any] | None:
     app_id = app_id.lower()
-    for sp in tenant.data["consent"]["servicePrincipals"].values():
+    for sp in list(tenant.data["consent"]["servicePrincipals"].values()):
         if sp["appId"] == app_id:
             return sp
     return None
@@ -68,8 +68,11 @@ def required_permissions(app: dict[str, Any]) -> list[RequiredPermission]:
         resource = RESOURCE_APPS.get(block["resourceAppId"])
         for access in block.get("resourceAccess", []):
             permission = resource.permission(access["id"], access["type"]) if resource else None
-            rows.append(RequiredPermission(block["resourceAppId"], resource, access["id"],
-                                           access["type"], permission))
+            rows.append(
+                RequiredPermission(
+                    block["resourceAppId"], resource, access["id"], access["type"], permission
+                )
+            )
     return rows
 
 
@@ -104,46 +107,63 @@ def grant_admin_consent(tenant: Tenant, app: dict[str, Any], now: float) -> list
             resource_sp = resource_sp_id(tenant, row.resource.app_id)
             if row.type == "Role":
                 exists = any(
-                    a["principalId"] == sp["id"] and a["resourceId"] == resource_sp
+                    a["principalId"] == sp["id"]
+                    and a["resourceId"] == resource_sp
                     and a["appRoleId"] == row.permission_id
                     for a in consent["appRoleAssignments"].values()
                 )
                 if not exists:
                     assignment_id = new_guid()
                     consent["appRoleAssignments"][assignment_id] = {
-                        "id": assignment_id, "principalId": sp["id"], "resourceId": resource_sp,
-                        "appRoleId": row.permission_id, "createdDateTime": now,
+                        "id": assignment_id,
+                        "principalId": sp["id"],
+                        "resourceId": resource_sp,
+                        "appRoleId": row.permission_id,
+                        "createdDateTime": now,
                     }
             else:
                 scopes_by_resource.setdefault(row.resource.app_id, set()).add(row.value)
         for resource_app_id, scopes in scopes_by_resource.items():
             _add_scopes(tenant, sp, resource_app_id, scopes)
-    return [r.value for r in required_permissions(app)
-            if r.resource is not None and r.resource.app_id == GRAPH_APP_ID]
+    return [
+        r.value
+        for r in required_permissions(app)
+        if r.resource is not None and r.resource.app_id == GRAPH_APP_ID
+    ]
 
 
-def grant_scopes(tenant: Tenant, app: dict[str, Any], resource_app_id: str,
-                 scopes: set[str], now: float) -> None:
+def grant_scopes(
+    tenant: Tenant, app: dict[str, Any], resource_app_id: str, scopes: set[str], now: float
+) -> None:
     """Tenant-wide consent to delegated scopes (an admin accepting the authorize page)."""
     with tenant.mutation():
         sp = _ensure_sp(tenant, app, now)
         _add_scopes(tenant, sp, resource_app_id, scopes)
 
 
-def _add_scopes(tenant: Tenant, sp: dict[str, Any], resource_app_id: str,
-                scopes: set[str]) -> None:
+def _add_scopes(tenant: Tenant, sp: dict[str, Any], resource_app_id: str, scopes: set[str]) -> None:
     grants = tenant.data["consent"]["grants"]
     resource_sp = resource_sp_id(tenant, resource_app_id)
     grant = next(
-        (g for g in grants.values()
-         if g["clientId"] == sp["id"] and g["resourceId"] == resource_sp
-         and g["consentType"] == "AllPrincipals"),
+        (
+            g
+            for g in grants.values()
+            if g["clientId"] == sp["id"]
+            and g["resourceId"] == resource_sp
+            and g["consentType"] == "AllPrincipals"
+        ),
         None,
     )
     if grant is None:
         grant_id = new_guid()
-        grant = {"id": grant_id, "clientId": sp["id"], "resourceId": resource_sp,
-                 "consentType": "AllPrincipals", "principalId": None, "scope": ""}
+        grant = {
+            "id": grant_id,
+            "clientId": sp["id"],
+            "resourceId": resource_sp,
+            "consentType": "AllPrincipals",
+            "principalId": None,
+            "scope": "",
+        }
         grants[grant_id] = grant
     current = grant["scope"].split()
     grant["scope"] = " ".join(current + sorted(s for s in scopes if s not in current))
@@ -156,7 +176,7 @@ def assigned_roles(tenant: Tenant, app_id: str, resource: ResourceApp) -> list[s
         return []
     resource_sp = resource_sp_id(tenant, resource.app_id)
     values = []
-    for a in tenant.data["consent"]["appRoleAssignments"].values():
+    for a in list(tenant.data["consent"]["appRoleAssignments"].values()):
         if a["principalId"] == sp["id"] and a["resourceId"] == resource_sp:
             permission = resource.permission(a["appRoleId"], "Role")
             if permission is not None:
@@ -171,14 +191,15 @@ def consented_scopes(tenant: Tenant, app_id: str, resource: ResourceApp) -> set[
     resource_sp = resource_sp_id(tenant, resource.app_id)
     return {
         s
-        for g in tenant.data["consent"]["grants"].values()
+        for g in list(tenant.data["consent"]["grants"].values())
         if g["clientId"] == sp["id"] and g["resourceId"] == resource_sp
         for s in g["scope"].split()
     }
 
 
-def revoke(tenant: Tenant, app_id: str, permission: str,
-           resource_app_id: str | None = None) -> list[str]:
+def revoke(
+    tenant: Tenant, app_id: str, permission: str, resource_app_id: str | None = None
+) -> list[str]:
     """Remove an app role assignment and/or delegated scope, by permission value.
 
     Returns what was removed ("Role:Reports.Read.All", ...); 404 when nothing matched.
@@ -186,8 +207,10 @@ def revoke(tenant: Tenant, app_id: str, permission: str,
     sp = client_sp(tenant, app_id)
     if sp is None:
         raise ControlError(404, "notFound", f"app {app_id} has no service principal here")
-    resources = [RESOURCE_APPS[resource_app_id]] if resource_app_id in RESOURCE_APPS else (
-        list(RESOURCE_APPS.values()) if resource_app_id is None else []
+    resources = (
+        [RESOURCE_APPS[resource_app_id]]
+        if resource_app_id in RESOURCE_APPS
+        else (list(RESOURCE_APPS.values()) if resource_app_id is None else [])
     )
     removed: list[str] = []
     consent = tenant.data["consent"]
@@ -198,7 +221,9 @@ def revoke(tenant: Tenant, app_id: str, permission: str,
             if role is not None:
                 for key, a in list(consent["appRoleAssignments"].items()):
                     if (a["principalId"], a["resourceId"], a["appRoleId"]) == (
-                        sp["id"], resource_sp, role.id
+                        sp["id"],
+                        resource_sp,
+                        role.id,
                     ):
                         del consent["appRoleAssignments"][key]
                         removed.append(f"Role:{resource.display_name}:{role.value}")

@@ -13,8 +13,15 @@ _STATUS_OF = {"invalid_client": 401}
 
 
 class OAuthError(Exception):
-    def __init__(self, error: str, code: int, description: str, *, status: int | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        error: str,
+        code: int,
+        description: str,
+        *,
+        status: int | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(description)
         self.error = error
         self.code = code
@@ -37,8 +44,12 @@ class OAuthError(Exception):
             "correlation_id": correlation_id,
             "error_uri": f"https://login.microsoftonline.com/error?code={self.code}",
         }
-        return Response(json.dumps(body), status=self.status, headers=self.headers,
-                        content_type="application/json; charset=utf-8")
+        return Response(
+            json.dumps(body),
+            status=self.status,
+            headers=self.headers,
+            content_type="application/json; charset=utf-8",
+        )
 
 
 def _timestamp() -> str:
@@ -49,7 +60,8 @@ def _timestamp() -> str:
 
 def tenant_not_found(ref: str) -> OAuthError:
     return OAuthError(
-        "invalid_tenant", 90002,
+        "invalid_tenant",
+        90002,
         f"Tenant '{ref}' not found. Check to make sure you have the correct tenant ID and are "
         "signing into the correct cloud. Check with your subscription administrator, this may "
         "happen if there are no active subscriptions for the tenant.",

@@ -29,9 +29,9 @@ th,td{border-bottom:1px solid #ddd;padding:.4rem;text-align:left;vertical-align:
 
 def _page(title: str, body: str, status: int = 200) -> Response:
     html = (
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         f"<title>{escape(title)}</title>"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<style>{_STYLE}</style></head><body><main>{body}</main></body></html>"
     )
     return Response(html, status=status, content_type="text/html; charset=utf-8")
@@ -45,8 +45,14 @@ def _hidden(fields: Mapping[str, str]) -> str:
     )
 
 
-def sign_in(*, action: str, hidden: Mapping[str, str], heading: str, username: str = "",
-            error: str | None = None) -> Response:
+def sign_in(
+    *,
+    action: str,
+    hidden: Mapping[str, str],
+    heading: str,
+    username: str = "",
+    error: str | None = None,
+) -> Response:
     alert = f'<p class="alert" role="alert">{escape(error)}</p>' if error else ""
     body = (
         "<h1>Sign in</h1>"
@@ -65,9 +71,17 @@ def sign_in(*, action: str, hidden: Mapping[str, str], heading: str, username: s
     return _page("Sign in to your account", body, 401 if error else 200)
 
 
-def consent(*, action: str, hidden: Mapping[str, str], app_name: str, publisher: str,
-            user_name: str, rows: Iterable[tuple[str, str, str, str]], can_accept: bool,
-            on_behalf_of_org: bool) -> Response:
+def consent(
+    *,
+    action: str,
+    hidden: Mapping[str, str],
+    app_name: str,
+    publisher: str,
+    user_name: str,
+    rows: Iterable[tuple[str, str, str, str]],
+    can_accept: bool,
+    on_behalf_of_org: bool,
+) -> Response:
     table_rows = "".join(
         f"<tr><td>{escape(name)}</td><td>{escape(kind)}</td><td>{escape(resource)}</td>"
         f"<td>{escape(description)}</td></tr>"
@@ -77,8 +91,12 @@ def consent(*, action: str, hidden: Mapping[str, str], app_name: str, publisher:
         intro = (
             f"<p>{escape(app_name)} ({escape(publisher)}) needs permission to access resources "
             "in your organization that only an admin can grant."
-            + (" Accepting consents on behalf of your entire organization." if on_behalf_of_org
-               else "") + "</p>"
+            + (
+                " Accepting consents on behalf of your entire organization."
+                if on_behalf_of_org
+                else ""
+            )
+            + "</p>"
         )
         buttons = (
             '<button type="submit" name="decision" value="accept" class="primary">Accept</button>'
@@ -95,7 +113,7 @@ def consent(*, action: str, hidden: Mapping[str, str], app_name: str, publisher:
     body = (
         "<h1>Permissions requested</h1>"
         f"<p>Signed in as {escape(user_name)}</p>{intro}"
-        '<table><caption>This app would like to:</caption>'
+        "<table><caption>This app would like to:</caption>"
         '<thead><tr><th scope="col">Permission</th><th scope="col">Type</th>'
         '<th scope="col">API</th><th scope="col">Description</th></tr></thead>'
         f"<tbody>{table_rows}</tbody></table>"

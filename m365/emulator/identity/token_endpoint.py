@@ -30,19 +30,26 @@ def handle(world: World, request: Request, ref: str) -> Response:
     path_tenant = resolve_tenant(world, ref)
     client_id, secret = _client_credentials(request)
     if not client_id:
-        raise OAuthError("invalid_request", 900144,
-                         "The request body must contain the following parameter: 'client_id'.")
+        raise OAuthError(
+            "invalid_request",
+            900144,
+            "The request body must contain the following parameter: 'client_id'.",
+        )
     app = world.app(client_id)
     grant_type = form.get("grant_type", "")
     if grant_type not in ("client_credentials", "authorization_code", "refresh_token"):
-        raise OAuthError("unsupported_grant_type", 70003,
-                         f"The app requested an unsupported grant type '{grant_type}'.")
+        raise OAuthError(
+            "unsupported_grant_type",
+            70003,
+            f"The app requested an unsupported grant type '{grant_type}'.",
+        )
     if path_tenant is not None:
         _maybe_fail(path_tenant)
     if app is None:
         directory = path_tenant.display_name if path_tenant else ref
         raise OAuthError(
-            "unauthorized_client", 700016,
+            "unauthorized_client",
+            700016,
             f"Application with identifier '{client_id}' was not found in the directory "
             f"'{directory}'. This can happen if the application has not been installed by the "
             "administrator of the tenant or consented to by any user in the tenant. You may "
@@ -60,8 +67,10 @@ def _maybe_fail(tenant: Tenant) -> None:
     faults = tenant.faults() or {}
     if faults.get("tokenEndpointFailure"):
         raise OAuthError(
-            "temporarily_unavailable", 90033,
-            "A transient error has occurred. Please try again.", status=503,
+            "temporarily_unavailable",
+            90033,
+            "A transient error has occurred. Please try again.",
+            status=503,
             headers={"Retry-After": format_retry_after(faults.get("retryAfterSeconds", 2))},
         )
 
@@ -76,8 +85,11 @@ def _client_credentials(request: Request) -> tuple[str, str | None]:
         except (ValueError, UnicodeDecodeError):
             pass
     if request.form.get("client_assertion"):
-        raise OAuthError("invalid_client", 700027,
-                         "Client assertions are not supported by the emulator; use a secret.")
+        raise OAuthError(
+            "invalid_client",
+            700027,
+            "Client assertions are not supported by the emulator; use a secret.",
+        )
     return request.form.get("client_id", "").lower(), request.form.get("client_secret")
 
 
@@ -85,33 +97,45 @@ def _check_secret(app: dict[str, Any], secret: str | None) -> None:
     if not app.get("secret"):
         return  # a public client: PKCE alone protects its codes
     if secret is None:
-        raise OAuthError("invalid_client", 7000218,
-                         "The request body must contain the following parameter: "
-                         "'client_assertion' or 'client_secret'.")
+        raise OAuthError(
+            "invalid_client",
+            7000218,
+            "The request body must contain the following parameter: "
+            "'client_assertion' or 'client_secret'.",
+        )
     if secret != app["secret"]:
         raise OAuthError(
-            "invalid_client", 7000215,
+            "invalid_client",
+            7000215,
             "Invalid client secret provided. Ensure the secret being sent in the request is "
             f"the client secret value, not the client secret ID, for a secret added to app "
             f"'{app['appId']}'.",
         )
 
 
-def _client_credentials_grant(world: World, form, app: dict[str, Any],
-                              tenant: Tenant | None, secret: str | None) -> Response:
+def _client_credentials_grant(
+    world: World, form, app: dict[str, Any], tenant: Tenant | None, secret: str | None
+) -> Response:
     if tenant is None:
-        raise OAuthError("invalid_request", 50059,
-                         "No tenant-identifying information found in either the request or "
-                         "implied by any provided credentials.")
+        raise OAuthError(
+            "invalid_request",
+            50059,
+            "No tenant-identifying information found in either the request or "
+            "implied by any provided credentials.",
+        )
     if secret is None:
-        raise OAuthError("invalid_client", 7000218,
-                         "The request body must contain the following parameter: "
-                         "'client_assertion' or 'client_secret'.")
+        raise OAuthError(
+            "invalid_client",
+            7000218,
+            "The request body must contain the following parameter: "
+            "'client_assertion' or 'client_secret'.",
+        )
     _check_secret(app, secret)
     scopes = form.get("scope", "").split()
     if len(scopes) != 1 or not scopes[0].endswith("/.default"):
         raise OAuthError(
-            "invalid_scope", 1002012,
+            "invalid_scope",
+            1002012,
             f"The provided value for scope {form.get('scope', '')} is not valid. Client "
             "credential flows must have a scope value with /.default suffixed to the resource "
             "identifier (application ID URI).",
@@ -119,13 +143,17 @@ def _client_credentials_grant(world: World, form, app: dict[str, Any],
     audience = scopes[0].removesuffix("/.default")
     resource = resource_for_audience(audience)
     if resource is None:
-        raise OAuthError("invalid_resource", 500011,
-                         f"The resource principal named {audience} was not found in the tenant "
-                         f"named {tenant.display_name}.")
+        raise OAuthError(
+            "invalid_resource",
+            500011,
+            f"The resource principal named {audience} was not found in the tenant "
+            f"named {tenant.display_name}.",
+        )
     sp = consent.client_sp(tenant, app["appId"])
     if sp is None:
         raise OAuthError(
-            "unauthorized_client", 700016,
+            "unauthorized_client",
+            700016,
             f"Application with identifier '{app['appId']}' was not found in the directory "
             f"'{tenant.display_name}'. This can happen if the application has not been "
             "installed by the administrator of the tenant or consented to by any user in the "
@@ -135,58 +163,89 @@ def _client_credentials_grant(world: World, form, app: dict[str, Any],
     return _json(tokens.app_access_token(world, tenant, app, resource, roles, sp["id"]))
 
 
-def _authorization_code_grant(world: World, request: Request, form, app: dict[str, Any],
-                              path_tenant: Tenant | None) -> Response:
+def _authorization_code_grant(
+    world: World, request: Request, form, app: dict[str, Any], path_tenant: Tenant | None
+) -> Response:
     payload = tokens.redeem_code(world, form.get("code", ""))
     if payload is None:
-        raise OAuthError("invalid_grant", 9002313,
-                         "Invalid request. Request is malformed or invalid.")
+        raise OAuthError(
+            "invalid_grant", 9002313, "Invalid request. Request is malformed or invalid."
+        )
     if payload.get("redeemed"):
-        raise OAuthError("invalid_grant", 54005,
-                         "OAuth2 Authorization code was already redeemed, please retry with a "
-                         "new valid code or use an existing refresh token.")
+        raise OAuthError(
+            "invalid_grant",
+            54005,
+            "OAuth2 Authorization code was already redeemed, please retry with a "
+            "new valid code or use an existing refresh token.",
+        )
     if payload.get("expired"):
-        raise OAuthError("invalid_grant", 70008,
-                         "The provided authorization code or refresh token has expired due to "
-                         "inactivity. Send a new interactive authorization request for this "
-                         "user and resource.")
+        raise OAuthError(
+            "invalid_grant",
+            70008,
+            "The provided authorization code or refresh token has expired due to "
+            "inactivity. Send a new interactive authorization request for this "
+            "user and resource.",
+        )
     if payload["cid"] != app["appId"]:
-        raise OAuthError("invalid_grant", 70000,
-                         "The provided authorization code was issued to a different client.")
+        raise OAuthError(
+            "invalid_grant",
+            70000,
+            "The provided authorization code was issued to a different client.",
+        )
     tenant = _grant_tenant(world, payload, path_tenant)
     if form.get("redirect_uri") != payload["ruri"]:
-        raise OAuthError("invalid_grant", 50148,
-                         "The redirect_uri specified in the token request does not match the "
-                         "redirect_uri used when acquiring the authorization code.")
+        raise OAuthError(
+            "invalid_grant",
+            50148,
+            "The redirect_uri specified in the token request does not match the "
+            "redirect_uri used when acquiring the authorization code.",
+        )
     if payload.get("cc"):
         verifier = form.get("code_verifier", "")
         if payload.get("ccm") == "S256":
-            computed = base64.urlsafe_b64encode(
-                hashlib.sha256(verifier.encode()).digest()
-            ).decode().rstrip("=")
+            computed = (
+                base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+                .decode()
+                .rstrip("=")
+            )
         else:
             computed = verifier
         if not verifier or computed != payload["cc"]:
-            raise OAuthError("invalid_grant", 501481,
-                             "The Code_Verifier does not match the code_challenge supplied in "
-                             "the authorization request for PKCE.")
+            raise OAuthError(
+                "invalid_grant",
+                501481,
+                "The Code_Verifier does not match the code_challenge supplied in "
+                "the authorization request for PKCE.",
+            )
     user = _usable_user(tenant, payload)
-    return _delegated_response(world, request, tenant, app, user, payload["scp"],
-                               payload["oidc"], nonce=payload.get("nonce"))
+    return _delegated_response(
+        world,
+        request,
+        tenant,
+        app,
+        user,
+        payload["scp"],
+        payload["oidc"],
+        nonce=payload.get("nonce"),
+    )
 
 
-def _refresh_token_grant(world: World, request: Request, form, app: dict[str, Any],
-                         path_tenant: Tenant | None) -> Response:
+def _refresh_token_grant(
+    world: World, request: Request, form, app: dict[str, Any], path_tenant: Tenant | None
+) -> Response:
     payload = tokens.read_refresh_token(world, form.get("refresh_token", ""))
     if payload is None:
-        raise OAuthError("invalid_grant", 9002313,
-                         "Invalid request. Request is malformed or invalid.")
+        raise OAuthError(
+            "invalid_grant", 9002313, "Invalid request. Request is malformed or invalid."
+        )
     if payload["exp"] < real_now():
-        raise OAuthError("invalid_grant", 700082,
-                         "The refresh token has expired due to inactivity.")
+        raise OAuthError(
+            "invalid_grant", 700082, "The refresh token has expired due to inactivity."
+        )
     if payload["cid"] != app["appId"]:
-        raise OAuthError("invalid_grant", 70000,
-                         "The refresh token was issued to a different client.")
+        raise OAuthError(
+            "invalid_grant", 70000, "The refresh token was issued to a different client."
+        )
     tenant = _grant_tenant(world, payload, path_tenant)
     user = _usable_user(tenant, payload)
     requested = form.get("scope")
@@ -199,7 +258,8 @@ def _refresh_token_grant(world: World, request: Request, form, app: dict[str, An
     kept = [s for s in scopes if s in consented]
     if scopes and not kept:
         raise OAuthError(
-            "invalid_grant", 65001,
+            "invalid_grant",
+            65001,
             f"The user or administrator has not consented to use the application with ID "
             f"'{app['appId']}' named '{app['displayName']}'. Send an interactive authorization "
             "request for this user and resource.",
@@ -210,8 +270,7 @@ def _refresh_token_grant(world: World, request: Request, form, app: dict[str, An
 def _grant_tenant(world: World, payload: dict[str, Any], path_tenant: Tenant | None) -> Tenant:
     tenant = world.tenants.get(payload["tid"])
     if tenant is None or (path_tenant is not None and path_tenant.id != tenant.id):
-        raise OAuthError("invalid_grant", 50000,
-                         "The grant was issued for a different tenant.")
+        raise OAuthError("invalid_grant", 50000, "The grant was issued for a different tenant.")
     _maybe_fail(tenant)
     return tenant
 
@@ -219,15 +278,19 @@ def _grant_tenant(world: World, payload: dict[str, Any], path_tenant: Tenant | N
 def _usable_user(tenant: Tenant, payload: dict[str, Any]) -> User:
     user = tenant.user(payload["uid"])
     if user is None:
-        raise OAuthError("invalid_grant", 50034,
-                         f"The user account {payload['uid']} does not exist in the "
-                         f"{tenant.id} directory. To sign into this application, the account "
-                         "must be added to the directory.")
+        raise OAuthError(
+            "invalid_grant",
+            50034,
+            f"The user account {payload['uid']} does not exist in the "
+            f"{tenant.id} directory. To sign into this application, the account "
+            "must be added to the directory.",
+        )
     if not tenant.account_enabled(user):
         raise OAuthError("invalid_grant", 50057, "The user account is disabled.")
     if tenant.password_version(user) != payload["pwv"]:
         raise OAuthError(
-            "invalid_grant", 50173,
+            "invalid_grant",
+            50173,
             "The provided grant has expired due to it being revoked, a fresh auth token is "
             "needed. The user might have changed or reset their password.",
         )
@@ -250,17 +313,28 @@ def split_scopes(requested: list[str], app: dict[str, Any]) -> tuple[list[str], 
         if resource and resource_for_audience(resource) is not GRAPH:
             continue
         if value == ".default":
-            graph += [r.value for r in consent.required_permissions(app)
-                      if r.type == "Scope" and r.resource is GRAPH]
+            graph += [
+                r.value
+                for r in consent.required_permissions(app)
+                if r.type == "Scope" and r.resource is GRAPH
+            ]
         elif value:
             known = GRAPH.by_value(value, "Scope")
             graph.append(known.value if known else value)
     return list(dict.fromkeys(graph)), list(dict.fromkeys(oidc))
 
 
-def _delegated_response(world: World, request: Request, tenant: Tenant,
-                        app: dict[str, Any], user: User, scopes: list[str], oidc: list[str],
-                        *, nonce: str | None) -> Response:
+def _delegated_response(
+    world: World,
+    request: Request,
+    tenant: Tenant,
+    app: dict[str, Any],
+    user: User,
+    scopes: list[str],
+    oidc: list[str],
+    *,
+    nonce: str | None,
+) -> Response:
     granted = scopes or ["User.Read"]
     access_token, lifetime = tokens.delegated_access_token(world, tenant, app, user, granted)
     body: dict[str, Any] = {
@@ -276,11 +350,15 @@ def _delegated_response(world: World, request: Request, tenant: Tenant,
         )
     if "openid" in oidc:
         base = request.host_url.rstrip("/")
-        body["id_token"] = tokens.id_token(world, tenant, app, user, issuer_base=base,
-                                           nonce=nonce, with_email="email" in oidc)
+        body["id_token"] = tokens.id_token(
+            world, tenant, app, user, issuer_base=base, nonce=nonce, with_email="email" in oidc
+        )
     return _json(body)
 
 
 def _json(body: dict[str, Any]) -> Response:
-    return Response(json.dumps(body), content_type="application/json; charset=utf-8",
-                    headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+    return Response(
+        json.dumps(body),
+        content_type="application/json; charset=utf-8",
+        headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
+    )

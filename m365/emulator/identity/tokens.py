@@ -35,20 +35,31 @@ def _opaque(size: int = 16) -> str:
     return base64.urlsafe_b64encode(digest(new_guid(), size=size)).decode().rstrip("=")
 
 
-def app_access_token(world: World, tenant: Tenant, app: dict[str, Any], resource: ResourceApp,
-                     roles: list[str], sp_id: str) -> dict[str, Any]:
+def app_access_token(
+    world: World,
+    tenant: Tenant,
+    app: dict[str, Any],
+    resource: ResourceApp,
+    roles: list[str],
+    sp_id: str,
+) -> dict[str, Any]:
     now = int(real_now())
     lifetime = int(world.durations.access_token_lifetime)
     claims = {
         "aud": _audience(tenant, resource),
         "iss": f"https://sts.windows.net/{tenant.id}/",
-        "iat": now, "nbf": now, "exp": now + lifetime,
+        "iat": now,
+        "nbf": now,
+        "exp": now + lifetime,
         "aio": _opaque(),
         "app_displayname": app["displayName"],
-        "appid": app["appId"], "azp": app["appId"], "appidacr": "1",
+        "appid": app["appId"],
+        "azp": app["appId"],
+        "appidacr": "1",
         "idp": f"https://sts.windows.net/{tenant.id}/",
         "idtyp": "app",
-        "oid": sp_id, "sub": sp_id,
+        "oid": sp_id,
+        "sub": sp_id,
         "rh": _opaque(),
         "tid": tenant.id,
         "uti": _opaque(),
@@ -56,23 +67,37 @@ def app_access_token(world: World, tenant: Tenant, app: dict[str, Any], resource
     }
     if roles:
         claims["roles"] = roles
-    return {"token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime,
-            "access_token": world.keys.sign(claims)}
+    return {
+        "token_type": "Bearer",
+        "expires_in": lifetime,
+        "ext_expires_in": lifetime,
+        "access_token": world.keys.sign(claims),
+    }
 
 
-def delegated_access_token(world: World, tenant: Tenant, app: dict[str, Any], user: User,
-                           scopes: list[str]) -> tuple[str, int]:
+def delegated_access_token(
+    world: World, tenant: Tenant, app: dict[str, Any], user: User, scopes: list[str]
+) -> tuple[str, int]:
     now = int(real_now())
     lifetime = int(world.durations.access_token_lifetime)
     claims = {
         "aud": "https://graph.microsoft.com",
         "iss": f"https://sts.windows.net/{tenant.id}/",
-        "iat": now, "nbf": now, "exp": now + lifetime,
-        "acct": 0, "acr": "1", "aio": _opaque(), "amr": ["pwd"],
+        "iat": now,
+        "nbf": now,
+        "exp": now + lifetime,
+        "acct": 0,
+        "acr": "1",
+        "aio": _opaque(),
+        "amr": ["pwd"],
         "app_displayname": app["displayName"],
-        "appid": app["appId"], "azp": app["appId"], "appidacr": "1",
-        "family_name": user.surname, "given_name": user.given_name,
-        "idtyp": "user", "ipaddr": "127.0.0.1",
+        "appid": app["appId"],
+        "azp": app["appId"],
+        "appidacr": "1",
+        "family_name": user.surname,
+        "given_name": user.given_name,
+        "idtyp": "user",
+        "ipaddr": "127.0.0.1",
         "name": user.display_name,
         "oid": user.id,
         "preferred_username": user.user_principal_name,
@@ -89,13 +114,23 @@ def delegated_access_token(world: World, tenant: Tenant, app: dict[str, Any], us
     return world.keys.sign(claims), lifetime
 
 
-def id_token(world: World, tenant: Tenant, app: dict[str, Any], user: User, *,
-             issuer_base: str, nonce: str | None, with_email: bool) -> str:
+def id_token(
+    world: World,
+    tenant: Tenant,
+    app: dict[str, Any],
+    user: User,
+    *,
+    issuer_base: str,
+    nonce: str | None,
+    with_email: bool,
+) -> str:
     now = int(real_now())
     claims = {
         "aud": app["appId"],
         "iss": f"{issuer_base}/{tenant.id}/v2.0",
-        "iat": now, "nbf": now, "exp": now + int(world.durations.access_token_lifetime),
+        "iat": now,
+        "nbf": now,
+        "exp": now + int(world.durations.access_token_lifetime),
         "aio": _opaque(),
         "name": user.display_name,
         "oid": user.id,
@@ -128,16 +163,36 @@ def wids(tenant: Tenant, user: User) -> list[str]:
 # ---- sealed artefacts ----------------------------------------------------------------
 
 
-def issue_code(world: World, *, tenant: Tenant, app: dict[str, Any], user: User,
-               redirect_uri: str, scopes: list[str], oidc: list[str], nonce: str | None,
-               code_challenge: str | None, code_challenge_method: str | None) -> str:
-    return world.keys.seal({
-        "k": "code", "jti": new_guid(), "tid": tenant.id, "cid": app["appId"],
-        "uid": user.id, "ruri": redirect_uri, "scp": scopes, "oidc": oidc, "nonce": nonce,
-        "cc": code_challenge, "ccm": code_challenge_method,
-        "pwv": tenant.password_version(user),
-        "exp": real_now() + world.durations.authorization_code_lifetime,
-    })
+def issue_code(
+    world: World,
+    *,
+    tenant: Tenant,
+    app: dict[str, Any],
+    user: User,
+    redirect_uri: str,
+    scopes: list[str],
+    oidc: list[str],
+    nonce: str | None,
+    code_challenge: str | None,
+    code_challenge_method: str | None,
+) -> str:
+    return world.keys.seal(
+        {
+            "k": "code",
+            "jti": new_guid(),
+            "tid": tenant.id,
+            "cid": app["appId"],
+            "uid": user.id,
+            "ruri": redirect_uri,
+            "scp": scopes,
+            "oidc": oidc,
+            "nonce": nonce,
+            "cc": code_challenge,
+            "ccm": code_challenge_method,
+            "pwv": tenant.password_version(user),
+            "exp": real_now() + world.durations.authorization_code_lifetime,
+        }
+    )
 
 
 def redeem_code(world: World, code: str) -> dict[str, Any] | None:
@@ -154,14 +209,24 @@ def redeem_code(world: World, code: str) -> dict[str, Any] | None:
     return payload
 
 
-def issue_refresh_token(world: World, *, tenant: Tenant, app_id: str, user: User,
-                        scopes: list[str], oidc: list[str]) -> str:
+def issue_refresh_token(
+    world: World, *, tenant: Tenant, app_id: str, user: User, scopes: list[str], oidc: list[str]
+) -> str:
     now = real_now()
-    return world.keys.seal({
-        "k": "rt", "jti": new_guid(), "tid": tenant.id, "cid": app_id, "uid": user.id,
-        "scp": scopes, "oidc": oidc, "pwv": tenant.password_version(user), "iat": now,
-        "exp": now + world.durations.refresh_token_lifetime,
-    })
+    return world.keys.seal(
+        {
+            "k": "rt",
+            "jti": new_guid(),
+            "tid": tenant.id,
+            "cid": app_id,
+            "uid": user.id,
+            "scp": scopes,
+            "oidc": oidc,
+            "pwv": tenant.password_version(user),
+            "iat": now,
+            "exp": now + world.durations.refresh_token_lifetime,
+        }
+    )
 
 
 def read_refresh_token(world: World, token: str) -> dict[str, Any] | None:

@@ -8,17 +8,19 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from portal.demo import seed_emulator
 from portal.devsecrets import dev_secret
 from tenants import services
 from tenants.choices import MembershipRole, StaffRole
 from tenants.models import Membership, Tenant
 from tenants.principals import Principal
 
-# (name, slug, domain). Entra tenant ids derive from the domain, as the emulator's do.
+# (name, slug, domain, users in the emulated tenant, generator seed). Entra tenant ids
+# derive from the domain; the emulator's tenants are created with the same ids.
 DEMO_TENANTS = [
-    ("Contoso Ltd", "contoso", "contoso.onmicrosoft.com"),
-    ("Fabrikam Inc", "fabrikam", "fabrikam.onmicrosoft.com"),
-    ("Northwind Traders", "northwind", "northwind.onmicrosoft.com"),
+    ("Contoso Ltd", "contoso", "contoso.onmicrosoft.com", 60, 11),
+    ("Fabrikam Inc", "fabrikam", "fabrikam.onmicrosoft.com", 25, 12),
+    ("Northwind Traders", "northwind", "northwind.onmicrosoft.com", 40, 13),
 ]
 
 
@@ -27,9 +29,17 @@ def demo_tenant_id(domain: str) -> uuid.UUID:
 
 
 class Command(BaseCommand):
-    help = "Create demo staff, tenants and customer users (idempotent) and print sign-ins."
+    help = (
+        "Create demo staff, tenants and customer users, and their Microsoft 365 tenants in the "
+        "emulator (idempotent), and print the sign-ins."
+    )
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--no-emulator", action="store_true", help="Only the portal's own rows."
+        )
+
+    def handle(self, *args, no_emulator=False, **options):
         system = Principal.system()
         User = get_user_model()
         password = dev_secret(settings.VAR_DIR, "demo_password")[:16]
@@ -56,7 +66,8 @@ class Command(BaseCommand):
                     services.staff_user_set_roles(by=system, user=user, roles=[role])
                 rows.append((role.label, username, "/admin/"))
 
-            for name, slug, domain in DEMO_TENANTS:
+            demo_tenants = []
+            for name, slug, domain, users, seed in DEMO_TENANTS:
                 tenant = Tenant.objects.filter(slug=slug).first() or services.tenant_create(
                     by=system,
                     name=name,
@@ -77,8 +88,17 @@ class Command(BaseCommand):
                     if not Membership.objects.filter(user=user, tenant=tenant).exists():
                         services.membership_add(by=system, tenant=tenant, user=user, role=role)
                     rows.append((f"{name} ({role.label.lower()})", email, f"/t/{slug}/"))
+                demo_tenants.append((tenant, users, seed))
+
+        microsoft = [] if no_emulator else seed_emulator(demo_tenants)
 
         self.stdout.write(f"\nDemo sign-ins (password for every account: {password})\n")
         for label, username, where in rows:
             self.stdout.write(f"  {label:<40} {username:<32} {where}")
+        if microsoft:
+            self.stdout.write(
+                "\nCustomer tenants in the Microsoft 365 emulator (sign in on its pages with these):"
+            )
+            for line in microsoft:
+                self.stdout.write(f"  {line}")
         self.stdout.write("")

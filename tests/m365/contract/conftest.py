@@ -19,7 +19,7 @@ from m365.emulator.testing import EmulatorControl
 from m365.graph import GraphClient
 from m365.identity import admin_consent_url, authorize_url, legacy_admin_consent_url
 from m365.stats import GraphStats
-from tests.fixtures.emulator import EmulatedTenant, emulated_tenant, emulator  # noqa: F401
+from tests.fixtures.emulator import EmulatedTenant
 from tests.m365 import browser
 
 REDIRECT_URI = "https://portal.test.invalid/m365/callback"
@@ -66,21 +66,25 @@ class SleepRecorder:
 
 
 @pytest.fixture(scope="session")
-def control(emulator) -> EmulatorControl:  # noqa: F811
+def control(emulator) -> EmulatorControl:
     return emulator.control
 
 
-def register_app(control: EmulatorControl, *, roles: dict[str, str] = ROLES,
-                 scopes: dict[str, str] = SCOPES) -> MspApp:
+def register_app(
+    control: EmulatorControl, *, roles: dict[str, str] = ROLES, scopes: dict[str, str] = SCOPES
+) -> MspApp:
     """Register an MSP app of our own (the plugin's TEST_APP lacks the Control role)."""
     app = MspApp(str(uuid.uuid4()), f"secret-{uuid.uuid4()}", str(uuid.uuid4()))
     access = [{"id": i, "type": "Role"} for i in roles.values()]
     access += [{"id": i, "type": "Scope"} for i in scopes.values()]
-    control.register_app(app.app_id, display_name="Cloud Backup Express (contract tests)",
-                         secret=app.secret, owner_tenant_id=app.owner_tenant_id,
-                         redirect_uris=[REDIRECT_URI],
-                         required_resource_access=[{"resourceAppId": GRAPH,
-                                                    "resourceAccess": access}])
+    control.register_app(
+        app.app_id,
+        display_name="Cloud Backup Express (contract tests)",
+        secret=app.secret,
+        owner_tenant_id=app.owner_tenant_id,
+        redirect_uris=[REDIRECT_URI],
+        required_resource_access=[{"resourceAppId": GRAPH, "resourceAccess": access}],
+    )
     return app
 
 
@@ -89,44 +93,66 @@ def msp_app(control) -> MspApp:
     return register_app(control)
 
 
-def make_settings(emulator, app: MspApp, **overrides: Any) -> GraphSettings:  # noqa: F811
-    return GraphSettings(client_id=app.app_id, client_secret=app.secret,
-                         msp_tenant_id=app.owner_tenant_id, login_base_url=emulator.base_url,
-                         graph_base_url=emulator.base_url, ca_bundle=str(emulator.ca_path),
-                         **{"max_attempts": 12, "backoff_base_seconds": 0.01,
-                            "backoff_cap_seconds": 0.05, **overrides})
+def make_settings(emulator, app: MspApp, **overrides: Any) -> GraphSettings:
+    return GraphSettings(
+        client_id=app.app_id,
+        client_secret=app.secret,
+        msp_tenant_id=app.owner_tenant_id,
+        login_base_url=emulator.base_url,
+        graph_base_url=emulator.base_url,
+        ca_bundle=str(emulator.ca_path),
+        **{
+            "max_attempts": 12,
+            "backoff_base_seconds": 0.01,
+            "backoff_cap_seconds": 0.05,
+            **overrides,
+        },
+    )
 
 
 @pytest.fixture(scope="session")
-def settings(emulator, msp_app) -> GraphSettings:  # noqa: F811
+def settings(emulator, msp_app) -> GraphSettings:
     return make_settings(emulator, msp_app)
 
 
 @pytest.fixture
-def new_tenant(emulated_tenant) -> Callable[..., EmulatedTenant]:  # noqa: F811
+def new_tenant(emulated_tenant) -> Callable[..., EmulatedTenant]:
     """Fresh tenants from the emulator plugin (unique id and domain, deleted afterwards)."""
 
-    def create(users: int = 40, seed: int | None = None, **options: Any) -> EmulatedTenant:
+    def create(users: int = 80, seed: int | None = None, **options: Any) -> EmulatedTenant:
         seed = seed if seed is not None else uuid.uuid4().int % 1_000_000
         return emulated_tenant(users=users, seed=seed, **options)
 
     return create
 
 
-def admin_consent(emulator, settings: GraphSettings, tenant: EmulatedTenant,  # noqa: F811
-                  who: str = "admin", accept: bool = True, legacy: bool = False
-                  ) -> dict[str, str]:
+def admin_consent(
+    emulator,
+    settings: GraphSettings,
+    tenant: EmulatedTenant,
+    who: str = "admin",
+    accept: bool = True,
+    legacy: bool = False,
+) -> dict[str, str]:
     """Consent through the emulator's pages, starting from the client's own URL builder."""
     username, password = login(tenant, who)
-    build = legacy_admin_consent_url if legacy else admin_consent_url
-    url = build(settings, redirect_uri=REDIRECT_URI, state="st", tenant=tenant.id)
+    if legacy:  # the legacy endpoint accepts `common`: the signed-in admin picks the tenant
+        url = legacy_admin_consent_url(settings, redirect_uri=REDIRECT_URI, state="st")
+    else:
+        url = admin_consent_url(settings, redirect_uri=REDIRECT_URI, state="st", tenant=tenant.id)
     with browser.browser(str(emulator.ca_path)) as web:
-        return browser.drive(web, url, username=username, password=password, accept=accept,
-                             redirect_prefix=REDIRECT_URI)
+        return browser.drive(
+            web,
+            url,
+            username=username,
+            password=password,
+            accept=accept,
+            redirect_prefix=REDIRECT_URI,
+        )
 
 
 @pytest.fixture
-def tenant(emulator, settings, new_tenant) -> EmulatedTenant:  # noqa: F811
+def tenant(emulator, settings, new_tenant) -> EmulatedTenant:
     """A fresh tenant whose Global Administrator consented to the MSP app."""
     created = new_tenant()
     answer = admin_consent(emulator, settings, created)
@@ -146,36 +172,53 @@ def sleeps() -> SleepRecorder:
 
 @pytest.fixture
 def graph(settings, tenant, app_tokens, sleeps) -> Iterator[GraphClient]:
-    with GraphClient(settings, tenant.id, app_tokens.source(tenant.id), stats=GraphStats(),
-                     sleep=sleeps) as client:
+    with GraphClient(
+        settings, tenant.id, app_tokens.source(tenant.id), stats=GraphStats(), sleep=sleeps
+    ) as client:
         yield client
 
 
-def sign_in_delegated(emulator, settings: GraphSettings, tenant: EmulatedTenant,  # noqa: F811
-                      who: str = "admin",
-                      scopes: tuple[str, ...] = ("openid", "offline_access",
-                                                 "https://graph.microsoft.com/.default"),
-                      ) -> dict[str, Any]:
+def sign_in_delegated(
+    emulator,
+    settings: GraphSettings,
+    tenant: EmulatedTenant,
+    who: str = "admin",
+    scopes: tuple[str, ...] = ("openid", "offline_access", "https://graph.microsoft.com/.default"),
+) -> dict[str, Any]:
     """Authorization code + PKCE as the portal's social-auth would: the token answer."""
     verifier, challenge = browser.pkce_pair()
     username, password = login(tenant, who)
-    url = authorize_url(settings, redirect_uri=REDIRECT_URI, state="st", scopes=scopes,
-                        tenant=tenant.id, code_challenge=challenge)
+    url = authorize_url(
+        settings,
+        redirect_uri=REDIRECT_URI,
+        state="st",
+        scopes=scopes,
+        tenant=tenant.id,
+        code_challenge=challenge,
+    )
     with browser.browser(str(emulator.ca_path)) as web:
-        answer = browser.drive(web, url, username=username, password=password,
-                               redirect_prefix=REDIRECT_URI)
+        answer = browser.drive(
+            web, url, username=username, password=password, redirect_prefix=REDIRECT_URI
+        )
         assert "code" in answer, answer
-        token = web.post(f"{settings.login_base_url}/{tenant.id}/oauth2/v2.0/token", data={
-            "client_id": settings.client_id, "client_secret": settings.client_secret,
-            "grant_type": "authorization_code", "code": answer["code"],
-            "redirect_uri": REDIRECT_URI, "code_verifier": verifier,
-            "scope": " ".join(scopes)})
+        token = web.post(
+            f"{settings.login_base_url}/{tenant.id}/oauth2/v2.0/token",
+            data={
+                "client_id": settings.client_id,
+                "client_secret": settings.client_secret,
+                "grant_type": "authorization_code",
+                "code": answer["code"],
+                "redirect_uri": REDIRECT_URI,
+                "code_verifier": verifier,
+                "scope": " ".join(scopes),
+            },
+        )
     assert token.status_code == 200, token.text
     return token.json()
 
 
 @pytest.fixture
-def delegated(emulator, settings, tenant):  # noqa: F811
+def delegated(emulator, settings, tenant):
     """A DelegatedTokenSource for the tenant's Global Administrator, and the list of rotated
     refresh tokens handed back to the portal."""
     answer = sign_in_delegated(emulator, settings, tenant)

@@ -56,15 +56,19 @@ def test_enable_with_a_wrong_owner_tenant(graph, delegated_graph):
 
 def test_inactive_app_deactivate_is_a_no_op_and_delete_unregisters(graph, delegated_graph):
     app = service.create_service_app(graph)
-    assert service.deactivate_service_app(delegated_graph, app.id).status is \
-        ServiceAppStatus.INACTIVE
+    assert (
+        service.deactivate_service_app(delegated_graph, app.id).status is ServiceAppStatus.INACTIVE
+    )
     service.delete_service_app(graph, app.id)
     assert list(service.iter_service_apps(graph)) == []
 
 
 def test_hand_over_from_another_controller(control, graph, delegated_graph, tenant):
-    control.set_controller(tenant.id, app_id="0a0b0c0d-0000-0000-0000-000000000001",
-                           display_name="Microsoft 365 admin center")
+    control.set_controller(
+        tenant.id,
+        app_id="0a0b0c0d-0000-0000-0000-000000000001",
+        display_name="Microsoft 365 admin center",
+    )
     assert service.get_service_status(graph).status is BackupServiceStatus.ENABLED
     app = service.create_service_app(graph)
     with pytest.raises((GraphBadRequest, GraphForbidden)):  # a date 7-30 days ahead is needed
@@ -80,7 +84,8 @@ def test_hand_over_from_another_controller(control, graph, delegated_graph, tena
 
 
 def test_deleting_the_active_controller_starts_the_grace_period(
-        control, graph, delegated_graph, settings, tenant):
+    control, graph, delegated_graph, settings, tenant
+):
     app = service.create_service_app(graph)
     service.activate_service_app(delegated_graph, app.id)
     service.enable_backup_service(graph, app_owner_tenant_id=settings.msp_tenant_id)
@@ -88,8 +93,9 @@ def test_deleting_the_active_controller_starts_the_grace_period(
     service.delete_service_app(graph, app.id)
     status = service.get_service_status(graph)
     assert status.grace_period_until is not None
-    assert status.grace_period_until - deleted_at == pytest.approx(timedelta(days=7),
-                                                                   abs=timedelta(minutes=1))
+    assert status.grace_period_until - deleted_at == pytest.approx(
+        timedelta(days=7), abs=timedelta(minutes=1)
+    )
     control.advance_clock(8 * 86400, tenant.id)
     later = service.get_service_status(graph)
     assert later.status is not BackupServiceStatus.ENABLED

@@ -105,6 +105,8 @@ def test_sites_and_site_drive(graph):
     drive = sites.get_site_drive(graph, found[0].id)
     assert drive.quota_used is not None
     assert sites.get_site(graph, found[0].id).web_url == found[0].web_url
+    searched = list(sites.search_sites(graph))
+    assert {s.id for s in found} <= {s.id for s in searched}
 
 
 def test_service_principal_roles_and_grants(graph, settings):
@@ -124,7 +126,8 @@ def test_service_principal_roles_and_grants(graph, settings):
 
 
 def test_revoked_permission_gives_authorization_request_denied(
-        control, settings, tenant, app_tokens, sleeps):
+    control, settings, tenant, app_tokens, sleeps
+):
     control.revoke_grant(tenant.id, app_id=settings.client_id, permission="User.Read.All")
     control.revoke_grant(tenant.id, app_id=settings.client_id, permission="Directory.Read.All")
     app_tokens.forget(tenant.id)  # the cached token still carries the old roles
@@ -139,21 +142,26 @@ def test_revoked_permission_gives_authorization_request_denied(
 
 
 def test_app_role_assignment_delete_needs_its_own_permission(
-        emulator, control, new_tenant, app_tokens, sleeps):
+    emulator, control, new_tenant, app_tokens, sleeps
+):
     """Our app (least privilege) is refused; an app holding AppRoleAssignment.ReadWrite.All
     removes a grant, as an admin tool would."""
-    admin_app = register_app(control, roles={**ROLES, "AppRoleAssignment.ReadWrite.All":
-                                             "06b708a9-e830-4db3-a914-8e69da51d44f"})
+    admin_app = register_app(
+        control,
+        roles={**ROLES, "AppRoleAssignment.ReadWrite.All": "06b708a9-e830-4db3-a914-8e69da51d44f"},
+    )
     admin_settings = make_settings(emulator, admin_app)
     created = new_tenant()
     answer = admin_consent(emulator, admin_settings, created)
     assert answer.get("admin_consent") == "True", answer
     tokens = AppTokenProvider(admin_settings)
-    with GraphClient(admin_settings, created.id, tokens.source(created.id),
-                     sleep=sleeps) as graph:
+    with GraphClient(admin_settings, created.id, tokens.source(created.id), sleep=sleeps) as graph:
         mine = applications.find_service_principal(graph, admin_settings.client_id)
-        reports = next(a for a in applications.iter_app_role_assignments(graph, mine.id)
-                       if a.app_role_id == ROLES["Reports.Read.All"])
+        reports = next(
+            a
+            for a in applications.iter_app_role_assignments(graph, mine.id)
+            if a.app_role_id == ROLES["Reports.Read.All"]
+        )
         applications.delete_app_role_assignment(graph, mine.id, reports.id)
         remaining = {a.id for a in applications.iter_app_role_assignments(graph, mine.id)}
         assert reports.id not in remaining

@@ -57,8 +57,11 @@ def test_admin_consent_accept_then_app_only_token_from_cache(emulator, settings,
     assert first == second
     assert CountingSession.posts == 1  # the second call was served from msal's cache
     roles = provider.granted_roles(tenant.id)
-    assert {"Directory.Read.All", "Reports.Read.All",
-            "BackupRestore-Control.ReadWrite.All"} <= roles
+    assert {
+        "Directory.Read.All",
+        "Reports.Read.All",
+        "BackupRestore-Control.ReadWrite.All",
+    } <= roles
     assert token_claims(first).get("tid") == tenant.id
 
 
@@ -117,7 +120,8 @@ def test_delegated_refresh_rotates_and_hands_back_the_new_token(delegated):
 
 @pytest.mark.parametrize("event", ["password-reset", "disable"])
 def test_refresh_after_password_reset_or_disable_is_invalid_grant(
-        emulator, control, settings, tenant, event):
+    emulator, control, settings, tenant, event
+):
     answer = sign_in_delegated(emulator, settings, tenant, who="admin")
     upn, _ = login(tenant, "admin")
     if event == "password-reset":
@@ -130,3 +134,38 @@ def test_refresh_after_password_reset_or_disable_is_invalid_grant(
     source = DelegatedTokenSource(settings, tenant.id, answer["refresh_token"], lambda _: None)
     with pytest.raises(InvalidGrant):
         source.access_token()
+
+
+def test_concurrent_first_calls_ask_the_token_endpoint_once(settings, tenant):
+    from concurrent.futures import ThreadPoolExecutor
+
+    class CountingSession(requests.Session):
+        posts = 0
+
+        def post(self, *args, **kwargs):
+            CountingSession.posts += 1
+            return super().post(*args, **kwargs)
+
+    counting = CountingSession()
+    counting.verify, counting.trust_env = settings.ca_bundle, False
+    provider = AppTokenProvider(settings, http_session=counting)
+    with ThreadPoolExecutor(8) as pool:
+        tokens = set(pool.map(lambda _: provider.access_token(tenant.id), range(16)))
+    assert len(tokens) == 1 and CountingSession.posts == 1
+
+
+def test_legacy_admin_consent(emulator, settings, new_tenant):
+    tenant = new_tenant()
+    cancelled = admin_consent(emulator, settings, tenant, accept=False, legacy=True)
+    with pytest.raises(ConsentDenied) as caught:
+        parse_admin_consent_redirect(cancelled, expected_state="st")
+    assert caught.value.error == "permission_denied"
+    accepted = admin_consent(emulator, settings, tenant, legacy=True)
+    assert parse_admin_consent_redirect(accepted, expected_state="st").tenant_id == tenant.id
+    assert AppTokenProvider(settings).access_token(tenant.id)
+
+
+def test_privileged_role_administrator_may_consent(emulator, settings, new_tenant):
+    tenant = new_tenant()
+    answer = admin_consent(emulator, settings, tenant, who="privileged.admin")
+    assert parse_admin_consent_redirect(answer, expected_state="st").tenant_id == tenant.id

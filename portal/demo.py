@@ -1,0 +1,165 @@
+"""Demo data in the Microsoft 365 emulator for `make run`.
+
+The emulator plays Microsoft: the seed registers the portal's app there (requiredResourceAccess
+from the manifest, redirect URIs of the local portal), creates each demo customer's tenant
+with the same Entra id as the portal's tenant, and walks the first customer through the real
+consent journey (the portal's views in-process, the emulator's pages over HTTPS), so that
+profile is active and Microsoft 365 Backup is enabled when the portal starts. The other demo
+customers stay pending consent, for trying the journey in a browser.
+
+Development only: it drives the emulator's pages the way its own tests do.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+from django.conf import settings
+from django.test import Client
+
+from m365.emulator.testing import (
+    DirectoryUser,
+    EmulatorControl,
+    EmulatorControlError,
+    TenantInfo,
+    browser_flow,
+    run_emulator,
+)
+from tenants.manifest import required_resource_access
+from tenants.models import Tenant
+from tenants.principals import Principal
+from tenants.services.onboarding import app_profile_ensure, consent_request_create
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Emulator:
+    """What `browser_flow` needs of a running emulator."""
+
+    base_url: str
+    ca_path: Path
+
+    def http(self, **kwargs) -> httpx.Client:
+        return httpx.Client(
+            base_url=self.base_url,
+            verify=str(self.ca_path),
+            trust_env=False,
+            timeout=kwargs.pop("timeout", 30.0),
+            **kwargs,
+        )
+
+
+@contextlib.contextmanager
+def emulator_running() -> Iterator[tuple[Emulator, EmulatorControl]]:
+    """The emulator at M365_EMULATOR_URL, or one started for the seed on its port and state
+    directory (honcho's emulator process then reloads that state)."""
+    base_url = settings.M365_EMULATOR_URL.rstrip("/")
+    ca_path = Path(settings.M365_CA_BUNDLE)
+    if ca_path.exists():
+        control = EmulatorControl(base_url, ca_path)
+        try:
+            control.health()
+        except httpx.TransportError:
+            control.close()
+        else:
+            try:
+                yield Emulator(base_url, ca_path), control
+            finally:
+                control.close()
+            return
+    port = urlsplit(base_url).port or 8765
+    with run_emulator(state_dir=settings.VAR_DIR / "emulator", port=port) as running:
+        yield Emulator(running.base_url, Path(running.ca_path)), running.control
+
+
+def portal_redirect_uris() -> list[str]:
+    origins = {
+        settings.PORTAL_BASE_URL.rstrip("/"),
+        "http://127.0.0.1:8000",
+        "http://localhost:8000",
+        "http://testserver",
+    }
+    return sorted(
+        f"{origin}{path}"
+        for origin in origins
+        for path in ("/social/complete/azuread-v2-tenant-oauth2/", "/consent/callback/")
+    )
+
+
+def register_portal_app(control: EmulatorControl) -> None:
+    control.register_app(
+        settings.M365_CLIENT_ID,
+        display_name="Cloud Backup Express",
+        secret=settings.M365_CLIENT_SECRET,
+        owner_tenant_id=settings.M365_MSP_TENANT_ID,
+        redirect_uris=portal_redirect_uris(),
+        required_resource_access=required_resource_access(),
+    )
+
+
+def emulated_tenant_ensure(
+    control: EmulatorControl, tenant: Tenant, *, users: int, seed: int
+) -> TenantInfo:
+    try:
+        return control.get_tenant(str(tenant.entra_tenant_id))
+    except EmulatorControlError as exc:
+        if exc.status != 404:
+            raise
+    return control.create_tenant(
+        id=str(tenant.entra_tenant_id),
+        domain=tenant.primary_domain,
+        seed=seed,
+        users=users,
+        display_name=tenant.name,
+    )
+
+
+def consent_as(emulator: Emulator, tenant: Tenant, admin: DirectoryUser) -> bool:
+    """Walk the consent journey as the tenant's Global Administrator; True when it succeeded."""
+    client = Client()
+    link = consent_request_create(by=Principal.system(), tenant=tenant)
+    path = urlsplit(link.url).path
+    to_microsoft = client.post(path)
+    location = to_microsoft["Location"]
+    for _ in range(3):
+        if location.startswith(emulator.base_url):
+            flow = browser_flow(emulator, location, admin, "accept")
+            if not flow.location:
+                logger.warning("consent for %s stopped on a page: %s", tenant, flow.html[:300])
+                return False
+            location = flow.location
+        parts = urlsplit(location)
+        answer = client.get(parts.path + (f"?{parts.query}" if parts.query else ""))
+        if answer.status_code != 302:
+            return answer.status_code == 200
+        location = answer["Location"]
+    return client.get(urlsplit(location).path).status_code == 200
+
+
+def seed_emulator(tenants: list[tuple[Tenant, int, int]], consent_first: int = 1) -> list[str]:
+    """Create the demo tenants in the emulator; consent the first `consent_first` of them.
+    Returns lines for the seed's summary."""
+    from backups.services.backup_service import backup_service_connect
+
+    lines = []
+    with emulator_running() as (emulator, control):
+        register_portal_app(control)
+        for index, (tenant, users, seed) in enumerate(tenants):
+            info = emulated_tenant_ensure(control, tenant, users=users, seed=seed)
+            profile = app_profile_ensure(by=Principal.system(), tenant=tenant)
+            wanted = index < consent_first and profile.consented_at is None
+            if wanted and consent_as(emulator, tenant, info.admin):
+                backup_service_connect(by=Principal.system(), tenant=tenant)
+            profile.refresh_from_db()
+            lines.append(
+                f"{tenant.name:<22} {info.domain:<30} {profile.get_status_display():<18} "
+                f"Global Admin {info.admin.user_principal_name} / {info.admin.password}"
+            )
+    return lines
