@@ -161,7 +161,19 @@ def run(args, emulator, admin_consent) -> int:
         Workload,
     )
     from backups.models import BackupJob, BackupService, ProtectionUnit, Resource
-    from backups.services.jobs import backup_job_run, backup_job_start
+    from backups.services.jobs import RetryLater, backup_job_start
+    from backups.services.jobs import backup_job_run as run_once
+
+    def backup_job_run(**kwargs):
+        """Like the Celery task: a transient failure (throttling beyond the client's
+        attempts) is retried after the delay asked; the job resumes from its checkpoint."""
+        while True:
+            try:
+                return run_once(**kwargs)
+            except RetryLater as exc:
+                print(f"  retry in {exc.countdown:.1f}s: {exc.message}", flush=True)
+                time.sleep(exc.countdown)
+
     from backups.services.scope import protection_scope_set
     from m365.directory.groups import GROUP_FIELDS
     from m365.directory.sites import SITE_FIELDS

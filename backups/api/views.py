@@ -116,7 +116,7 @@ class ProtectionScopeViewSet(ScopedModelViewSet):
     http_method_names = ["get", "post", "patch", "head", "options"]
     action_permissions = {"apply": "backups.add_backupjob"}
 
-    def _resources(self, tenant, ids):
+    def _resources(self, tenant, ids, field):
         if ids is None:
             return None
         found = {
@@ -125,7 +125,7 @@ class ProtectionScopeViewSet(ScopedModelViewSet):
         }
         missing = [i for i in ids if i not in found]
         if missing:
-            raise ScopeInvalid(f"Unknown resources: {missing[:10]}.", field="include")
+            raise ScopeInvalid(f"Unknown resources: {missing[:10]}.", field=field)
         return list(found.values())
 
     def _set(self, tenant, workload, data):
@@ -138,8 +138,8 @@ class ProtectionScopeViewSet(ScopedModelViewSet):
             group_ids=data.get("group_ids"),
             url_patterns=data.get("url_patterns"),
             auto_add_new=data.get("auto_add_new"),
-            include=self._resources(tenant, data.get("include")),
-            exclude=self._resources(tenant, data.get("exclude")),
+            include=self._resources(tenant, data.get("include"), "include"),
+            exclude=self._resources(tenant, data.get("exclude"), "exclude"),
         )
 
     @extend_schema(

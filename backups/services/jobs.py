@@ -431,7 +431,10 @@ def backup_job_run(
     error = outcome.message if outcome.state == JobState.FAILED else ""
     _end(run, outcome.state, "failed" if error else "", error)
     if outcome.then is not None:
-        outcome.then()
+        try:
+            outcome.then()
+        except Exception:  # the job itself is done; what follows it must not undo that
+            logger.exception("job %s: follow-up failed", job_id)
     return run.job
 
 

@@ -167,3 +167,28 @@ def test_a_deleted_user_leaves_protection_with_its_size_frozen(backup_tenant, ru
     assert unit.resource.external_id not in {
         u.resource_id for u in graph_units(emulated, unit.policy)
     }
+
+
+def test_a_workload_without_a_scope_is_read_never_emptied(backup_tenant, run_job, poll, clock):
+    """A policy the portal adopted (or whose scope was deleted) keeps its units."""
+    from backups.models import ProtectionScope
+
+    emulated, tenant = backup_tenant(users=12)
+    run_job(tenant, JobKind.SCAN_MAILBOXES)
+    scope(tenant, Workload.EXCHANGE, mode=ScopeMode.ALL)
+    job = run_job(tenant, JobKind.APPLY_SCOPE)
+    clock.advance(emulated, 120)
+    assert poll(job).state == JobState.SUCCEEDED
+    units = ProtectionUnit.objects.filter(tenant=tenant)
+    before = units.count()
+    ProtectionScope.objects.filter(tenant=tenant).delete()
+
+    again = run_job(tenant, JobKind.APPLY_SCOPE)
+
+    assert again.state == JobState.SUCCEEDED, (again.error, again.log)
+    assert (
+        units.filter(removed_at__isnull=True, status=ProtectionUnitStatus.PROTECTED).count()
+        == before
+    )
+    policy = ProtectionPolicy.objects.get(tenant=tenant, workload=Workload.EXCHANGE)
+    assert len(graph_units(emulated, policy)) == before
