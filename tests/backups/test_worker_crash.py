@@ -93,6 +93,12 @@ def redis_broker():
     import redis
 
     redis.Redis.from_url(REDIS_URL).flushdb()
+    from portal.celery import app as portal_app
+
+    # celery_broker() force-closes `app._pool`, which is kombu's process-wide connection pool
+    # of the default broker once a task has been sent (the consent journey's, here): later
+    # tests would get "Acquire on closed pool". Drop our reference instead of closing it.
+    portal_app._pool = None
     with celery_broker(REDIS_URL, {"visibility_timeout": VISIBILITY_TIMEOUT}) as app:
         app.conf.task_always_eager = False
         try:
