@@ -14,11 +14,32 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.db.models import Case as SqlCase
-from django.db.models import Count, F, Q, Sum, Value, When
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 
-from backups.choices import ProtectionUnitStatus, Workload
-from backups.models import BackupService, ProtectionUnit
+from backups.choices import (
+    ACTIVE_JOB_STATES,
+    UNIT_PENDING_STATUSES,
+    BackupServiceStatus,
+    ProtectionUnitStatus,
+    ServiceAppStatus,
+    Workload,
+)
+from backups.models import BackupJob, BackupService, ProtectionUnit, Resource, RestorePoint
+from tenants.choices import AppProfileStatus, TenantStatus
+from tenants.models import Tenant
 
 RETENTION_AFTER_REMOVAL = timedelta(days=365)
 
@@ -129,4 +150,102 @@ def protected_users_on(*, day: date, tenant_ids: Iterable[int] | None = None) ->
         units.values("tenant_id")
         .annotate(users=Count("resource__owner_external_id", distinct=True))
         .values_list("tenant_id", "users")
+    )
+
+
+# --- coverage and status (the portal's own pages and API) ---------------------------------
+
+
+def _active_unit_status():
+    return Subquery(
+        ProtectionUnit.objects.filter(resource=OuterRef("pk"), removed_at__isnull=True)
+        .order_by("-requested_at")
+        .values("status")[:1]
+    )
+
+
+def resources_with_protection(queryset: QuerySet[Resource]) -> QuerySet[Resource]:
+    """Annotate `unit_status`: the status of the resource's active unit (None: no unit)."""
+    return queryset.annotate(unit_status=_active_unit_status())
+
+
+def resources_unprotected(queryset: QuerySet[Resource]) -> QuerySet[Resource]:
+    """Present resources of a protected workload with no unit protected or on its way."""
+    covered = ProtectionUnit.objects.filter(
+        resource=OuterRef("pk"),
+        removed_at__isnull=True,
+        status__in=[ProtectionUnitStatus.PROTECTED, ProtectionUnitStatus.PROTECT_REQUESTED],
+    )
+    return queryset.filter(deleted_at__isnull=True).exclude(workload="").exclude(Exists(covered))
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Discovered versus protected resources of one tenant and workload."""
+
+    tenant_id: int
+    workload: str
+    discovered: int
+    protected: int
+    pending: int
+    failed: int
+
+    @property
+    def unprotected(self) -> int:
+        return self.discovered - self.protected - self.pending
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.protected / self.discovered) if self.discovered else 100
+
+
+def coverage(resources: QuerySet[Resource]) -> list[Coverage]:
+    """Coverage per tenant and workload of the given (already scoped) resources, in one
+    grouped query."""
+    rows = (
+        resources_with_protection(resources.filter(deleted_at__isnull=True).exclude(workload=""))
+        .values("tenant_id", "workload")
+        .annotate(
+            discovered=Count("pk"),
+            protected=Count("pk", filter=Q(unit_status=ProtectionUnitStatus.PROTECTED)),
+            pending=Count("pk", filter=Q(unit_status__in=UNIT_PENDING_STATUSES)),
+            failed=Count("pk", filter=Q(unit_status=ProtectionUnitStatus.FAILED)),
+        )
+        .order_by("tenant_id", "workload")
+    )
+    return [Coverage(**row) for row in rows]
+
+
+def latest_restore_points(tenant: Tenant) -> dict[str, datetime]:
+    """The newest synced restore point per workload of a tenant."""
+    return dict(
+        RestorePoint.objects.filter(tenant=tenant)
+        .values("workload")
+        .annotate(latest=Max("protected_at"))
+        .values_list("workload", "latest")
+    )
+
+
+def units_with_errors(queryset: QuerySet[ProtectionUnit]) -> QuerySet[ProtectionUnit]:
+    return queryset.filter(removed_at__isnull=True).exclude(error_code="")
+
+
+def tenants_ready_for_backups(*, needs_backup_service: bool = True) -> QuerySet[Tenant]:
+    """Tenants the scheduled jobs run for: active, with an active app profile and (for
+    protection and restores) Microsoft 365 Backup enabled with the MSP's app in control."""
+    tenants = Tenant.objects.filter(
+        status=TenantStatus.ACTIVE, app_profile__status=AppProfileStatus.ACTIVE
+    )
+    if needs_backup_service:
+        tenants = tenants.filter(
+            backup_service__status=BackupServiceStatus.ENABLED,
+            backup_service__service_app_status=ServiceAppStatus.ACTIVE,
+            backup_service__offboard_requested_at__isnull=True,
+        )
+    return tenants.order_by("pk")
+
+
+def active_jobs(tenant: Tenant) -> QuerySet[BackupJob]:
+    return BackupJob.objects.filter(tenant=tenant, state__in=ACTIVE_JOB_STATES).order_by(
+        "-created_at"
     )

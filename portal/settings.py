@@ -191,6 +191,15 @@ SPECTACULAR_SETTINGS = {
         "PlanKindEnum": "billing.choices.PlanKind",
         "InvoiceLineKindEnum": "billing.choices.InvoiceLineKind",
         "UsageAlertKindEnum": "billing.choices.UsageAlertKind",
+        "WorkloadEnum": "backups.choices.Workload",
+        "ResourceKindEnum": "backups.choices.ResourceKind",
+        "ProtectionUnitStatusEnum": "backups.choices.ProtectionUnitStatus",
+        "ScopeModeEnum": "backups.choices.ScopeMode",
+        "BackupJobKindEnum": "backups.choices.JobKind",
+        "BackupJobStateEnum": "backups.choices.JobState",
+        "DestinationTypeEnum": "backups.choices.DestinationType",
+        "RestoreStatusEnum": "backups.choices.RestoreStatus",
+        "ArtifactStatusEnum": "backups.choices.ArtifactStatus",
     },
 }
 
@@ -270,6 +279,25 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.tasks.usage_reconcile",
         "schedule": crontab(hour=6, minute=0),
     },
+    # Backups (README "Backups"): jobs waiting for Microsoft and lost tasks, nightly scans
+    # then scope application, restore point sync, daily sizes from the usage reports.
+    "backups-jobs-poll": {"task": "backups.tasks.jobs_poll", "schedule": 30.0},
+    "backups-nightly-scans": {
+        "task": "backups.tasks.scans_start_all",
+        "schedule": crontab(hour=1, minute=0),
+    },
+    "backups-nightly-scope": {
+        "task": "backups.tasks.scope_apply_all",
+        "schedule": crontab(hour=3, minute=30),
+    },
+    "backups-restore-points": {
+        "task": "backups.tasks.restore_points_sync_all",
+        "schedule": crontab(hour="*/6", minute=40),
+    },
+    "backups-daily-sizes": {
+        "task": "backups.tasks.sizes_collect_all",
+        "schedule": crontab(hour=6, minute=10),
+    },
 }
 AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=730)
 
@@ -293,6 +321,17 @@ BILLING_ISSUER_ADDRESS = env.str("BILLING_ISSUER_ADDRESS", default="")
 BILLING_RUN_BATCH_SIZE = env.int("BILLING_RUN_BATCH_SIZE", default=500)
 # Days back the daily reconciliation looks for billable days without a usage record.
 BILLING_RECONCILE_DAYS = env.int("BILLING_RECONCILE_DAYS", default=35)
+
+# --- Backups (backups/conf.py holds every default; README "Backups") -----------------------
+BACKUP_JOB_LEASE_SECONDS = env.int("BACKUP_JOB_LEASE_SECONDS", default=300)
+BACKUP_JOB_MAX_RETRIES = env.int("BACKUP_JOB_MAX_RETRIES", default=8)
+BACKUP_FOLLOW_POLL_SECONDS = env.int("BACKUP_FOLLOW_POLL_SECONDS", default=300)
+BACKUP_FOLLOW_TIMEOUT_HOURS = env.int("BACKUP_FOLLOW_TIMEOUT_HOURS", default=12)
+BACKUP_RESTORE_POLL_SECONDS = env.int("BACKUP_RESTORE_POLL_SECONDS", default=30)
+BACKUP_BULK_ADDITION_THRESHOLD = env.int("BACKUP_BULK_ADDITION_THRESHOLD", default=500)
+BACKUP_MAX_ACTIVE_RESTORE_SESSIONS = env.int("BACKUP_MAX_ACTIVE_RESTORE_SESSIONS", default=25)
+BACKUP_RESTORE_MAX_ARTIFACTS = env.int("BACKUP_RESTORE_MAX_ARTIFACTS", default=500)
+BACKUP_UNPROTECT_DELETED = env.bool("BACKUP_UNPROTECT_DELETED", default=True)
 
 # --- Microsoft 365 --------------------------------------------------------------------------
 # Production: https://login.microsoftonline.com and https://graph.microsoft.com with the

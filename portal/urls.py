@@ -10,6 +10,7 @@ from tenants import views as tenant_views
 customer_patterns = [
     path("", include("tenants.urls")),
     path("", include("billing.urls")),
+    path("", include("backups.urls")),
 ]
 
 urlpatterns = [

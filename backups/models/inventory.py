@@ -13,7 +13,10 @@ class ResourceQuerySet(ScopedQuerySet):
 
 class Resource(models.Model):
     """One thing found in a customer tenant by an inventory scan: a mailbox, a OneDrive
-    account, a SharePoint site, a Microsoft 365 group or a team."""
+    account, a SharePoint site, a Microsoft 365 group, a team or a security group.
+
+    Scans write rows in bulk (insert or update on tenant + kind + external id), so a row
+    is never duplicated however often a scan runs or is redelivered."""
 
     tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=20, choices=ResourceKind.choices)
@@ -28,11 +31,16 @@ class Resource(models.Model):
     web_url = models.URLField(max_length=1000, blank=True)
     # Directory object id of the owning user (mailboxes, OneDrives): one "protected user".
     owner_external_id = models.CharField(max_length=64, blank=True)
+    # How the usage reports name it, lower-cased: the user principal name of a mailbox or
+    # OneDrive, the site collection GUID of a site. Sizes are matched on it in bulk.
+    size_key = models.CharField(max_length=320, blank=True)
     # Billed size in bytes as the usage reports last showed it (mailbox: storage used plus
     # deleted items; sites and OneDrives: storage used), and the report day it came from.
     size_bytes = models.BigIntegerField(default=0)
     size_reported_on = models.DateField(null=True, blank=True)
     first_seen_at = models.DateTimeField()
+    # The start of the last scan that found it (every row a scan writes gets that scan's
+    # start time, so "not seen by this scan" is `last_seen_at < scan start`).
     last_seen_at = models.DateTimeField()
     # Set when a scan no longer finds it in the tenant (deleted there); cleared if it returns.
     deleted_at = models.DateTimeField(null=True, blank=True)
@@ -47,11 +55,16 @@ class Resource(models.Model):
             models.CheckConstraint(
                 condition=models.Q(size_bytes__gte=0), name="resource_size_non_negative"
             ),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=ResourceKind.values), name="resource_kind_valid"
+            ),
         ]
         indexes = [
             models.Index(
                 fields=["tenant", "workload", "deleted_at"], name="resource_tenant_workload_idx"
-            )
+            ),
+            models.Index(fields=["tenant", "size_key"], name="resource_size_key_idx"),
+            models.Index(fields=["tenant", "kind", "last_seen_at"], name="resource_last_seen_idx"),
         ]
 
     def __str__(self) -> str:
