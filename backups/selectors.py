@@ -92,17 +92,25 @@ def protected_usage_on(
 
     A unit counts at the resource's current size while protected (protected by the end of
     the day and not removed by then), and at its frozen removal size for 365 days after its
-    removal. Units never protected (still requested, or refused by Graph) count nothing.
+    removal — unless the same resource is protected again by then, when its live size,
+    counted through the new unit, already covers that data (no double count). Units never
+    protected (still requested, or refused by Graph) count nothing.
     """
     day_end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC)
     protected = Q(protected_at__lt=day_end) & (
         Q(removed_at__isnull=True) | Q(removed_at__gte=day_end)
     )
+    protected_again = Exists(
+        ProtectionUnit.objects.filter(resource_id=OuterRef("resource_id"), protected_at__lt=day_end)
+        .filter(Q(removed_at__isnull=True) | Q(removed_at__gte=day_end))
+        .exclude(pk=OuterRef("pk"))
+        .exclude(status=ProtectionUnitStatus.FAILED)
+    )
     retained = Q(
         protected_at__lt=day_end,
         removed_at__lt=day_end,
         removed_at__gte=day_end - RETENTION_AFTER_REMOVAL,
-    )
+    ) & ~Q(protected_again)
     units = ProtectionUnit.objects.filter(protected_at__isnull=False).exclude(
         status=ProtectionUnitStatus.FAILED
     )

@@ -116,3 +116,22 @@ def test_usage_is_one_query_for_any_number_of_tenants(
     with django_assert_num_queries(1):
         rows = selectors.protected_usage_on(day=DAY)
     assert {row.tenant_id for row in rows} == {tenant_a.pk, tenant_b.pk}
+
+
+def test_a_resource_protected_again_is_not_billed_twice(tenant_a):
+    resource = ResourceFactory(tenant=tenant_a, size_bytes=30 * GB)
+    ProtectionUnitFactory(
+        resource=resource,
+        protected_at=at(DAY - timedelta(days=60)),
+        removed_at=at(DAY - timedelta(days=20)),
+        size_at_removal_bytes=25 * GB,
+        status=ProtectionUnitStatus.REMOVED,
+    )
+    # While removed, the frozen size is billed.
+    between = usage(tenant_a, DAY - timedelta(days=10))[Workload.EXCHANGE]
+    assert (between.protected_bytes, between.protected_units) == (25 * GB, 0)
+    # Protected again: the live size only, not live plus frozen.
+    ProtectionUnitFactory(resource=resource, protected_at=at(DAY - timedelta(days=5)))
+    again = usage(tenant_a)[Workload.EXCHANGE]
+    assert (again.protected_bytes, again.protected_units) == (30 * GB, 1)
+    assert usage(tenant_a, DAY - timedelta(days=10))[Workload.EXCHANGE].protected_bytes == 25 * GB
