@@ -162,4 +162,137 @@ def seed_emulator(tenants: list[tuple[Tenant, int, int]], consent_first: int = 1
                 f"{tenant.name:<22} {info.domain:<30} {profile.get_status_display():<18} "
                 f"Global Admin {info.admin.user_principal_name} / {info.admin.password}"
             )
+            if index < consent_first and profile.consented_at is not None:
+                lines.append(f"{'':<22} backups: {seed_backups(tenant, control)}")
+                lines.append(f"{'':<22} billing: {seed_billing(tenant)} (demo history)")
     return lines
+
+
+# --- backups and billing for the consented demo tenant ---------------------------------------
+
+DEMO_HISTORY_DAYS = 60
+
+
+def seed_backups(tenant: Tenant, control: EmulatorControl) -> str:
+    """Scope everything, scan, apply the scope; the emulator's clock for this tenant is
+    advanced so Microsoft's protection finishes now instead of in minutes."""
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from backups.choices import JobKind, ScopeMode, Workload
+    from backups.models import BackupJob, ProtectionUnit
+    from backups.services.jobs import backup_job_start
+    from backups.services.scope import protection_scope_set
+
+    if ProtectionUnit.objects.filter(tenant=tenant).exists():
+        return "already protected"
+    for workload in Workload:
+        protection_scope_set(
+            by=Principal.system(),
+            tenant=tenant,
+            workload=workload,
+            now=timezone.now(),
+            mode=ScopeMode.ALL,
+            auto_add_new=True,
+        )
+    call_command("scan_tenant", tenant=tenant.slug)
+    # The scan queued the scope application (the scopes add new resources automatically).
+    job = BackupJob.objects.active().filter(tenant=tenant, kind=JobKind.APPLY_SCOPE).first()
+    if job is None:
+        job, _ = backup_job_start(
+            by=Principal.system(),
+            tenant=tenant,
+            kind=JobKind.APPLY_SCOPE,
+            now=timezone.now(),
+            enqueue=False,
+        )
+    job = _run_to_end(job, control, tenant)
+    # Microsoft makes the first restore points a while after protection.
+    control.advance_clock(60 * 60, str(tenant.entra_tenant_id))
+    call_command("sync_restore_points", tenant=tenant.slug)
+    protected = ProtectionUnit.objects.filter(tenant=tenant, protected_at__isnull=False).count()
+    return f"{protected} units protected ({job.get_state_display().lower()}), restore points synced"
+
+
+def _run_to_end(job, control: EmulatorControl, tenant: Tenant):
+    """Run a job here step by step; while it waits for Microsoft, move the emulator's clock
+    for this tenant forward instead of waiting (demo only)."""
+    import time
+
+    from django.utils import timezone
+
+    from backups.choices import ACTIVE_JOB_STATES
+    from backups.services.jobs import LeaseHeld, RetryLater, backup_job_run
+
+    for _ in range(60):
+        job.refresh_from_db()
+        if job.state not in ACTIVE_JOB_STATES:
+            break
+        when = max(timezone.now(), job.next_run_at or timezone.now())
+        try:
+            backup_job_run(job_id=job.pk, now=when)
+        except (RetryLater, LeaseHeld):
+            time.sleep(1)
+        control.advance_clock(5 * 60, str(tenant.entra_tenant_id))
+    return job
+
+
+def seed_billing(tenant: Tenant, history_days: int = DEMO_HISTORY_DAYS) -> str:
+    """A plan, the tenant's subscription and `history_days` of metered usage, then last
+    month's invoice finalized. DEMO SHORTCUT: the tenant's enablement and its units'
+    protection dates are moved `history_days` back so that metering has a history to show;
+    the usage itself is metered by the real service (at today's sizes)."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from backups.models import BackupService, ProtectionUnit
+    from billing.models import Invoice, Plan, Subscription
+    from billing.periods import Period
+    from billing.services.invoice_run import invoice_run_create, invoice_run_execute
+    from billing.services.invoicing import invoice_finalize
+    from billing.services.metering import usage_backfill
+    from billing.services.plans import plan_create, subscription_create
+
+    system = Principal.system()
+    now = timezone.now()
+    plan = Plan.objects.filter(name="Standard (per GB)").first() or plan_create(
+        by=system,
+        name="Standard (per GB)",
+        description="Per GB-month of protected data, first 50 GB included, USD 25 minimum.",
+        prices=[{"up_to": None, "unit_price": Decimal("0.12")}],
+        included_quantity=Decimal(50),
+        minimum_fee_minor=2500,
+    )
+    Plan.objects.filter(name="Seats").exists() or plan_create(
+        by=system,
+        name="Seats",
+        kind="per_user",
+        description="Per protected user: mailbox, OneDrive and site.",
+        prices=[{"up_to": None, "unit_price": Decimal("2.50")}],
+    )
+    service = BackupService.objects.filter(tenant=tenant, enabled_at__isnull=False).first()
+    if service is None:
+        return "backup service not enabled: no billing demo"
+    start = (now - timedelta(days=history_days)).replace(hour=0, minute=0, second=0, microsecond=0)
+    if service.enabled_at > start:
+        BackupService.objects.filter(pk=service.pk).update(enabled_at=start)
+        ProtectionUnit.objects.filter(tenant=tenant, protected_at__isnull=False).update(
+            protected_at=start, requested_at=start
+        )
+    first_month = Period.month_of(start.date())
+    if not Subscription.objects.filter(tenant=tenant).exists():
+        subscription_create(
+            by=system, tenant=tenant, plan=plan, starts_on=first_month.start, now=now
+        )
+    usage_backfill(by=system, period=Period(start.date(), now.date()), now=now)
+    last_month = Period.month_of(now.date().replace(day=1) - timedelta(days=1))
+    run, _ = invoice_run_create(by=system, period_start=last_month.start, now=now)
+    invoice_run_execute(run=run, now=now)
+    for invoice in Invoice.objects.filter(
+        tenant=tenant, period_start=last_month.start, status="draft"
+    ):
+        invoice_finalize(by=system, invoice=invoice, now=now)
+    invoices = Invoice.objects.filter(tenant=tenant).count()
+    return f"{history_days} days metered, {invoices} invoice(s)"
