@@ -282,3 +282,36 @@ def test_offboarding_unregisters_and_shows_how_long_the_msp_pays(
     # Offboarding twice changes nothing.
     again = api.post(f"/api/v1/backup-services/{service.pk}/offboard/")
     assert again.status_code == 200 and again.json()["billing_ends_at"] == body["billing_ends_at"]
+
+
+def test_no_token_or_secret_is_stored_in_plaintext_anywhere(
+    client, portal_m365, active_tenant, settings
+):
+    """After a whole journey (sign-in, consent, verification, controller registration and
+    enablement), no table holds the refresh token, an access token or the client secret."""
+    from m365.emulator.testing import refresh as refresh_at_emulator
+
+    emulated, tenant = active_tenant()
+    profile = AppProfile.objects.get(tenant=tenant)
+    refresh_token = profile.refresh_token
+    # An access token minted from it, to look for too (as social-auth would have stored one).
+    access_token = refresh_at_emulator(
+        portal_m365.emulator,
+        emulated.id,
+        settings.M365_CLIENT_ID,
+        settings.M365_CLIENT_SECRET,
+        refresh_token,
+    ).json()["access_token"]
+    needles = {
+        "refresh token": refresh_token,
+        "access token": access_token,
+        "client secret": settings.M365_CLIENT_SECRET,
+    }
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names(cursor):
+            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")
+            for row in cursor.fetchall():
+                for value in row:
+                    text = value if isinstance(value, str) else str(value)
+                    for name, needle in needles.items():
+                        assert needle not in text, f"{name} in plaintext in {table}"
