@@ -7,6 +7,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from m365.backup.delta import entity_body, patch_delta
 from m365.backup.models import ProtectionPolicy, UnitChange
 from m365.backup.workloads import (
     MAX_UNITS_PER_REQUEST,
@@ -134,30 +135,18 @@ def _patch_units(
     graph: GraphClient, workload: Workload, policy_id: str, entries: list[dict[str, Any]]
 ) -> tuple[UnitChange, ...]:
     table = names(workload)
-    delta_key = f"{table.units}@delta"
-    changes: list[UnitChange] = []
-    for start in range(0, len(entries), MAX_UNITS_PER_REQUEST):
-        chunk = entries[start : start + MAX_UNITS_PER_REQUEST]
-        body = graph.patch(
-            backup_path(table.policies, policy_id),
-            json={delta_key: chunk},
-            headers=PREFER_ALL_ENUMS,
-        ).json_object()
-        echoed = body.get(delta_key)
-        if not isinstance(echoed, list):
-            echoed = body.get("value") if isinstance(body.get("value"), list) else []
-        changes.extend(UnitChange.from_graph(item) for item in echoed if isinstance(item, dict))
-    return tuple(changes)
+    echoed = patch_delta(
+        graph,
+        backup_path(table.policies, policy_id),
+        f"{table.units}@delta",
+        entries,
+        MAX_UNITS_PER_REQUEST,
+    )
+    return tuple(UnitChange.from_graph(item) for item in echoed)
 
 
 def _policy_from(
     graph: GraphClient, response: GraphResponse, workload: Workload | None, policy_id: str = ""
 ) -> ProtectionPolicy:
-    body = response.json_object()
-    if body.get("id"):
-        return ProtectionPolicy.from_graph(body, workload)
-    location = response.content_location or (
-        backup_path("protectionPolicies", policy_id) if policy_id else ""
-    )
-    body = graph.get(location, headers=PREFER_ALL_ENUMS).json_object() if location else {}
-    return ProtectionPolicy.from_graph(body, workload)
+    fallback = backup_path("protectionPolicies", policy_id) if policy_id else ""
+    return ProtectionPolicy.from_graph(entity_body(graph, response, fallback), workload)

@@ -11,6 +11,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from m365.backup.delta import entity_body, patch_delta
 from m365.backup.enums import ArtifactRestoreStatus, DestinationType
 from m365.backup.models import RestoreArtifact, RestoreSession
 from m365.backup.workloads import (
@@ -160,30 +161,18 @@ def _patch_artifacts(
     graph: GraphClient, workload: Workload, session_id: str, entries: list[dict[str, Any]]
 ) -> tuple[ArtifactChange, ...]:
     table = names(workload)
-    delta_key = f"{table.artifacts}@delta"
-    changes: list[ArtifactChange] = []
-    for start in range(0, len(entries), MAX_ARTIFACTS_PER_REQUEST):
-        chunk = entries[start : start + MAX_ARTIFACTS_PER_REQUEST]
-        body = graph.patch(
-            backup_path(table.sessions, session_id),
-            json={delta_key: chunk},
-            headers=PREFER_ALL_ENUMS,
-        ).json_object()
-        echoed = body.get(delta_key)
-        if not isinstance(echoed, list):
-            echoed = body.get("value") if isinstance(body.get("value"), list) else []
-        changes.extend(ArtifactChange.from_graph(item) for item in echoed if isinstance(item, dict))
-    return tuple(changes)
+    echoed = patch_delta(
+        graph,
+        backup_path(table.sessions, session_id),
+        f"{table.artifacts}@delta",
+        entries,
+        MAX_ARTIFACTS_PER_REQUEST,
+    )
+    return tuple(ArtifactChange.from_graph(item) for item in echoed)
 
 
 def _session_from(
     graph: GraphClient, response: GraphResponse, workload: Workload | None, session_id: str = ""
 ) -> RestoreSession:
-    body = response.json_object()
-    if body.get("id"):
-        return RestoreSession.from_graph(body, workload)
-    location = response.content_location or (
-        backup_path("restoreSessions", session_id) if session_id else ""
-    )
-    body = graph.get(location, headers=PREFER_ALL_ENUMS).json_object() if location else {}
-    return RestoreSession.from_graph(body, workload)
+    fallback = backup_path("restoreSessions", session_id) if session_id else ""
+    return RestoreSession.from_graph(entity_body(graph, response, fallback), workload)
