@@ -4,8 +4,6 @@
 nothing when the environment below is set.
 """
 
-import environ
-
 from portal.settings import *  # noqa: F403
 from portal.settings import DATABASES, env
 
@@ -34,5 +32,3 @@ SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 # /healthz is probed over plain HTTP by load balancers inside the network.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
-
-_ = environ  # the profile reads everything through `env`

@@ -109,27 +109,17 @@ def store_rotated_refresh_token(profile_id: int, refresh_token: str) -> None:
 
 
 @contextmanager
-def delegated_graph(
-    profile: AppProfile, *, refresh_token: str | None = None, api_version: str = "v1.0"
-) -> Iterator[GraphClient]:
-    """Graph as the administrator whose refresh token the profile (or a pending consent)
-    holds. Raises m365.errors.InvalidGrant when that token no longer works."""
+def delegated_graph(profile: AppProfile, *, api_version: str = "v1.0") -> Iterator[GraphClient]:
+    """Graph as the administrator whose refresh token the profile holds; each rotated
+    refresh token is stored at once. Raises m365.errors.InvalidGrant when it no longer works."""
     stats = GraphStats()
     tenant_id = str(profile.tenant.entra_tenant_id)
-    token = refresh_token or profile.refresh_token
-    if refresh_token is None:
 
-        def on_refresh(rotated: str) -> None:
-            store_rotated_refresh_token(profile.pk, rotated)
-            profile.refresh_token = rotated
+    def on_refresh(rotated: str) -> None:
+        store_rotated_refresh_token(profile.pk, rotated)
+        profile.refresh_token = rotated
 
-    else:
-
-        def on_refresh(rotated: str) -> None:
-            nonlocal token
-            token = rotated
-
-    source = DelegatedTokenSource(graph_settings(), tenant_id, token, on_refresh)
+    source = DelegatedTokenSource(graph_settings(), tenant_id, profile.refresh_token, on_refresh)
     client = GraphClient(graph_settings(), tenant_id, source, stats=stats, api_version=api_version)
     try:
         yield client

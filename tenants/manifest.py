@@ -171,6 +171,11 @@ def manifest() -> tuple[ManifestPermission, ...]:
     return MANIFEST
 
 
+def manifest_row(key: str) -> ManifestPermission | None:
+    """The current row with this `ManifestPermission.key`, if the manifest still has it."""
+    return next((row for row in manifest() if row.key == key), None)
+
+
 def manifest_version(rows: tuple[ManifestPermission, ...] | None = None) -> date:
     return max(row.version for row in rows or manifest())
 

@@ -19,7 +19,7 @@ ROUTE_IDS = [prefix for prefix, _ in ROUTES]
 
 
 def _lookup(viewset, obj) -> str:
-    return str(getattr(obj, viewset.lookup_field if viewset.lookup_field != "pk" else "pk"))
+    return str(getattr(obj, viewset.lookup_field))
 
 
 def _list_url(prefix):

@@ -6,7 +6,7 @@ from portal.api.serializers import (
     StrictSerializer,
 )
 from tenants.choices import MembershipRole
-from tenants.manifest import manifest
+from tenants.manifest import manifest_row
 from tenants.models import (
     ApiKey,
     AppProfile,
@@ -177,15 +177,12 @@ class PermissionGrantSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    def _row(self, obj):
-        return next((r for r in manifest() if r.key == obj.permission_key), None)
-
     def get_purpose(self, obj) -> str:
-        row = self._row(obj)
+        row = manifest_row(obj.permission_key)
         return row.purpose if row else ""
 
     def get_api(self, obj) -> str:
-        row = self._row(obj)
+        row = manifest_row(obj.permission_key)
         return row.api if row else ""
 
 

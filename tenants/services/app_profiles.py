@@ -28,7 +28,6 @@ from tenants.choices import (
     DirectoryRole,
     GrantStatus,
     PermissionType,
-    TenantStatus,
 )
 from tenants.exceptions import MicrosoftUnavailable
 from tenants.graph import app_graph, app_tokens, graph_settings, store_rotated_refresh_token
@@ -37,7 +36,6 @@ from tenants.models import AppProfile, PermissionGrant, Tenant
 from tenants.notifications import app_profile_status_changed
 from tenants.principals import Principal
 from tenants.services.audit import audit_record
-from tenants.services.tenants import tenant_set_status
 
 logger = logging.getLogger(__name__)
 
@@ -235,8 +233,3 @@ def _delegated_token_problem(profile: AppProfile) -> str:
         store_rotated_refresh_token(profile.pk, token.refresh_token)
         profile.refresh_token = token.refresh_token
     return ""
-
-
-def tenant_activate_after_consent(*, by: Principal, tenant: Tenant, now: datetime) -> None:
-    if tenant.status == TenantStatus.ONBOARDING:
-        tenant_set_status(by=by, tenant=tenant, status=TenantStatus.ACTIVE, now=now)

@@ -52,15 +52,15 @@ from tenants.models import AppProfile, ConsentRequest, Tenant
 from tenants.notifications import consent_link_send
 from tenants.principals import Principal
 from tenants.services.app_profiles import (
+    GrantCheck,
     app_profile_set_status,
     grants_inspect,
     grants_store,
     qualifying_role,
-    tenant_activate_after_consent,
     user_roles,
 )
 from tenants.services.audit import audit_record
-from tenants.services.tenants import tenant_create
+from tenants.services.tenants import tenant_create, tenant_set_status
 
 logger = logging.getLogger(__name__)
 
@@ -296,6 +296,9 @@ def consent_sign_in_complete(
             ConsentFailure.PROVIDER_ERROR,
             "Microsoft issued no refresh token, so the portal could not keep the authorization.",
         )
+    # Read before locking the request: Graph calls never run under a row lock.
+    standing_grants = _grants_if_renewable(request)
+    needs_admin_consent = standing_grants is None or bool(standing_grants.missing)
     state = secrets.token_urlsafe(32)
     with transaction.atomic():
         request = (
@@ -307,7 +310,6 @@ def consent_sign_in_complete(
             raise ConsentError(ConsentFailure.REUSED, "This consent was already completed.")
         request.signed_in_tid, request.signed_in_oid, request.signed_in_upn = tid, oid, upn[:320]
         request.pending_refresh_token = refresh_token
-        needs_admin_consent = _needs_admin_consent(request)
         if needs_admin_consent:
             request.consent_state_hash = _digest(state)
             request.consent_started_at = now
@@ -325,20 +327,22 @@ def consent_sign_in_complete(
             graph_settings(), redirect_uri=consent_callback_url(), state=state, tenant=expected
         )
         return ConsentStep(request, redirect_to=url)
-    return consent_finish(request_id=request.pk, now=now)
+    return consent_finish(request_id=request.pk, now=now, check=standing_grants)
 
 
-def _needs_admin_consent(request: ConsentRequest) -> bool:
-    """Creating always needs Microsoft's admin consent. Re-authorizing needs it only when the
-    tenant lacks a grant (checked live): a new permission must be granted tenant-wide, which
-    Entra lets only privileged administrators do. When every grant is present, the sign-in
-    itself renews the authorization, which a Backup Administrator may do."""
+def _grants_if_renewable(request: ConsentRequest) -> GrantCheck | None:
+    """The tenant's grants when a sign-in alone might renew the consent, else None.
+
+    Creating always needs Microsoft's admin consent (None). Re-authorizing needs it only when
+    the tenant lacks a grant (checked live): a new permission must be granted tenant-wide,
+    which Entra lets only privileged administrators do. When every grant is present, the
+    sign-in itself renews the authorization, which a Backup Administrator may do."""
     profile = request.profile
     if request.purpose == ConsentPurpose.CREATE or not profile.manifest_version:
-        return True
+        return None
     if profile.status == AppProfileStatus.REVOKED:
-        return True
-    return bool(grants_inspect(request.tenant).missing)
+        return None
+    return grants_inspect(request.tenant)
 
 
 def consent_callback(*, params: dict[str, str], now: datetime | None = None) -> ConsentStep:
@@ -403,13 +407,16 @@ def consent_callback(*, params: dict[str, str], now: datetime | None = None) -> 
     return consent_finish(request_id=request.pk, now=now)
 
 
-def consent_finish(*, request_id: int, now: datetime | None = None) -> ConsentStep:
-    """Prove the consent through Graph (grants, then the signer's role) and activate."""
+def consent_finish(
+    *, request_id: int, now: datetime | None = None, check: GrantCheck | None = None
+) -> ConsentStep:
+    """Prove the consent through Graph (grants, then the signer's role) and activate.
+    `check`: the grants already read in this sign-in, if any (not read twice)."""
     now = now or timezone.now()
     request = ConsentRequest.objects.select_related("tenant", "profile").get(pk=request_id)
     tenant = request.tenant
     try:
-        check = grants_inspect(tenant)
+        check = check or grants_inspect(tenant)
         roles = user_roles(tenant, request.signed_in_oid) if check.app_present else set()
     except (MicrosoftUnavailable, M365Error) as exc:
         consent_fail(
@@ -494,6 +501,7 @@ def consent_finish(*, request_id: int, now: datetime | None = None) -> ConsentSt
             },
             now=now,
         )
-        tenant_activate_after_consent(by=system, tenant=tenant, now=now)
+        if tenant.status == TenantStatus.ONBOARDING:
+            tenant_set_status(by=system, tenant=tenant, status=TenantStatus.ACTIVE, now=now)
         transaction.on_commit(lambda: profile_activated(tenant.pk))
     return ConsentStep(request)

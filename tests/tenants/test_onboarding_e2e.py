@@ -16,9 +16,6 @@ from tests.fixtures.portal_m365 import consent_journey, path_of
 pytestmark = pytest.mark.django_db
 
 
-journey = consent_journey
-
-
 def test_onboarding_from_a_domain_through_consent_to_an_enabled_service(
     client, portal_m365, onboarded, django_capture_on_commit_callbacks
 ):
@@ -27,7 +24,7 @@ def test_onboarding_from_a_domain_through_consent_to_an_enabled_service(
     assert tenant.status == TenantStatus.ONBOARDING
 
     with django_capture_on_commit_callbacks(execute=True):
-        done, request = journey(client, portal_m365, tenant, emulated.admin)
+        done, request = consent_journey(client, portal_m365, tenant, emulated.admin)
 
     assert done.status_code == 200, done.content.decode()[:800]
     assert "Cloud Backup Express is authorized" in done.content.decode()
@@ -57,7 +54,7 @@ def test_onboarding_from_a_domain_through_consent_to_an_enabled_service(
 
 def test_denied_consent_is_recorded_and_changes_nothing(client, portal_m365, onboarded):
     emulated, tenant = onboarded()
-    done, request = journey(client, portal_m365, tenant, emulated.admin, consent="cancel")
+    done, request = consent_journey(client, portal_m365, tenant, emulated.admin, consent="cancel")
     assert done.status_code == 400
     assert "declined" in done.content.decode()
     request.refresh_from_db()
@@ -69,7 +66,7 @@ def test_denied_consent_is_recorded_and_changes_nothing(client, portal_m365, onb
 def test_sign_in_from_another_tenant_is_refused(client, portal_m365, onboarded, emulated_tenant):
     _, tenant = onboarded()
     stranger = emulated_tenant()
-    done, request = journey(client, portal_m365, tenant, stranger.admin)
+    done, request = consent_journey(client, portal_m365, tenant, stranger.admin)
     assert done.status_code == 400
     request.refresh_from_db()
     assert request.failure == ConsentFailure.WRONG_TENANT
@@ -84,7 +81,7 @@ def test_forged_and_reused_state_are_refused(client, portal_m365, onboarded):
         follow=True,
     )
     assert forged.status_code == 400 and "does not belong" in forged.content.decode()
-    done, request = journey(client, portal_m365, tenant, emulated.admin)
+    done, request = consent_journey(client, portal_m365, tenant, emulated.admin)
     assert done.status_code == 200
     # The answer replayed: refused, and the success stands.
     replay = client.get(
@@ -100,7 +97,7 @@ def test_forged_and_reused_state_are_refused(client, portal_m365, onboarded):
 
 def _onboard_fully(client, portal_m365, onboarded, **options):
     emulated, tenant = onboarded(**options)
-    done, _ = journey(client, portal_m365, tenant, emulated.admin)
+    done, _ = consent_journey(client, portal_m365, tenant, emulated.admin)
     assert done.status_code == 200, done.content.decode()[:800]
     return emulated, tenant, AppProfile.objects.get(tenant=tenant)
 
@@ -109,7 +106,7 @@ def test_creation_needs_a_global_administrator(client, portal_m365, onboarded):
     emulated, tenant = onboarded()
     # A Privileged Role Administrator may grant consent in Entra, but the seed's rule asks
     # for a Global Administrator to create the profile: the portal checks through Graph.
-    done, request = journey(client, portal_m365, tenant, emulated.privileged_admin)
+    done, request = consent_journey(client, portal_m365, tenant, emulated.privileged_admin)
     assert done.status_code == 400
     assert "Global Administrator" in done.content.decode()
     request.refresh_from_db()
@@ -121,13 +118,13 @@ def test_backup_administrator_reauthorizes_and_an_ordinary_user_cannot(
     client, portal_m365, onboarded
 ):
     emulated, tenant, profile = _onboard_fully(client, portal_m365, onboarded)
-    refused, request = journey(client, portal_m365, tenant, emulated.user)
+    refused, request = consent_journey(client, portal_m365, tenant, emulated.user)
     assert refused.status_code == 400
     request.refresh_from_db()
     assert request.failure == ConsentFailure.ROLE_MISSING
     assert "Backup Administrator" in request.failure_detail
 
-    done, request = journey(client, portal_m365, tenant, emulated.backup_admin)
+    done, request = consent_journey(client, portal_m365, tenant, emulated.backup_admin)
     assert done.status_code == 200, done.content.decode()[:800]
     profile.refresh_from_db()
     assert profile.status == AppProfileStatus.ACTIVE
@@ -153,7 +150,7 @@ def test_an_expired_link_and_an_expired_state_are_refused(client, portal_m365, o
     assert link.request.failure == ConsentFailure.EXPIRED
 
     settings.CONSENT_STATE_VALID_MINUTES = -1  # any answer arrives too late
-    done, request = journey(client, portal_m365, tenant, emulated.admin)
+    done, request = consent_journey(client, portal_m365, tenant, emulated.admin)
     assert done.status_code == 400
     request.refresh_from_db()
     assert request.failure == ConsentFailure.EXPIRED
@@ -224,7 +221,7 @@ def test_a_manifest_update_requires_reauthorization(client, portal_m365, onboard
     assert "changed after the consent" in profile.status_reason
 
     # Every grant is still in place, so a Backup Administrator's sign-in renews it.
-    done, _ = journey(client, portal_m365, tenant, emulated.backup_admin)
+    done, _ = consent_journey(client, portal_m365, tenant, emulated.backup_admin)
     assert done.status_code == 200, done.content.decode()[:800]
     profile.refresh_from_db()
     assert profile.status == AppProfileStatus.ACTIVE
@@ -248,7 +245,7 @@ def test_hand_over_from_an_existing_controller_then_enablement(
         emulated.id, app_id=FIRST_PARTY_ADMIN_CENTER, display_name="Microsoft 365 admin center"
     )
     with django_capture_on_commit_callbacks(execute=True):
-        done, _ = journey(client, portal_m365, tenant, emulated.admin)
+        done, _ = consent_journey(client, portal_m365, tenant, emulated.admin)
     assert done.status_code == 200
 
     service = BackupService.objects.get(tenant=tenant)
@@ -269,7 +266,7 @@ def test_offboarding_unregisters_and_shows_how_long_the_msp_pays(
 ):
     emulated, tenant = onboarded()
     with django_capture_on_commit_callbacks(execute=True):
-        journey(client, portal_m365, tenant, emulated.admin)
+        consent_journey(client, portal_m365, tenant, emulated.admin)
     service = BackupService.objects.get(tenant=tenant)
     answer = api.as_user(msp_admin).post(f"/api/v1/backup-services/{service.pk}/offboard/")
     assert answer.status_code == 200, answer.content
