@@ -179,6 +179,8 @@ def _bill_batch(
             existing[invoice.tenant_id] = invoice
         else:  # finalized, paid, or void (a voided month is re-billed only on request)
             closed.add(invoice.tenant_id)
+    # A void invoice beside a draft: the draft is its requested replacement, billed as usual.
+    closed -= existing.keys()
     to_bill = [t for t in tenant_ids if t not in closed]
     bills = bills_for(month=month, tenant_ids=to_bill, terms=terms) if to_bill else {}
     counts = _store_bills(bills=bills, drafts=existing, month=month, run=run, now=now)

@@ -114,12 +114,23 @@ def test_sum_of_lines_is_the_total(billed, tenant_a):
     billed.minimum_fee_minor = 5000
     billed.discount_percent = Decimal("7.5")
     billed.save()
+    from billing.models import UsageRecord
+
     run_march()
     for invoice in Invoice.objects.prefetch_related("lines"):
         assert invoice.total_minor == sum(line.amount_minor for line in invoice.lines.all())
     a = invoice_of(tenant_a)
     assert [line.kind for line in a.lines.order_by("position")] == ["usage", "minimum", "discount"]
     assert a.total_minor == 5000 - 375  # minimum 50.00 minus 7.5 %
+
+    # Recomputed drafts refresh their total in SQL: still the sum of their lines.
+    UsageRecord.objects.filter(tenant=tenant_a, protected_bytes__gt=0).update(
+        protected_bytes=900 * GIB
+    )
+    run_march()
+    for invoice in Invoice.objects.prefetch_related("lines"):
+        assert invoice.total_minor == sum(line.amount_minor for line in invoice.lines.all())
+    assert invoice_of(tenant_a).total_minor == 9000 - 675  # 90.00 minus 7.5 %
 
 
 def test_a_mid_month_plan_change_bills_each_plan_for_its_days(tenant_a):
@@ -270,6 +281,22 @@ def test_a_voided_month_is_rebilled_only_on_request(billed, tenant_a):
     assert Invoice.objects.filter(tenant=tenant_a).count() == 2
 
 
+def test_a_replacement_draft_is_recomputed_not_dropped_by_later_runs(billed, tenant_a):
+    from billing.models import UsageRecord
+
+    run_march()
+    services.invoice_void(by=SYSTEM, invoice=invoice_of(tenant_a), reason="Redo", now=APRIL_2)
+    replacement = services.invoice_redraft(
+        by=SYSTEM, tenant_id=tenant_a.pk, period_start=MARCH.start, now=APRIL_2
+    )
+    UsageRecord.objects.filter(tenant=tenant_a, protected_bytes__gt=0).update(
+        protected_bytes=50 * GIB
+    )
+    run_march()
+    replacement.refresh_from_db()
+    assert (replacement.status, replacement.total_minor) == ("draft", 500)
+
+
 def test_the_database_refuses_a_second_live_invoice_for_a_month(tenant_a):
     InvoiceFactory(tenant=tenant_a)
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -298,15 +325,28 @@ def test_starting_a_run_twice_gives_the_same_run_and_enqueues_it_once(
     assert first.status == InvoiceRunStatus.SUCCEEDED and Invoice.objects.count() == 2
 
 
-def test_a_backfill_in_the_grace_period_recomputes_that_months_drafts(billed, tenant_a):
-    run_march()
+def test_the_database_refuses_two_active_runs_of_a_month(billed):
     with pytest.raises(IntegrityError), transaction.atomic():
         InvoiceRun.objects.create(period_start=MARCH.start, created_at=APRIL_2)
         InvoiceRun.objects.create(period_start=MARCH.start, created_at=APRIL_2)
-    runs = services.invoice_runs_for_usage_change(
-        by=SYSTEM, days=[date(2026, 3, 5), date(2026, 2, 3)], now=APRIL_2
+
+
+def test_a_backfill_in_the_grace_period_recomputes_that_months_drafts(
+    billed, tenant_a, django_capture_on_commit_callbacks
+):
+    from billing.models import UsageRecord
+
+    run_march()
+    assert invoice_of(tenant_a).total_minor == 1000
+    UsageRecord.objects.filter(tenant=tenant_a, protected_bytes__gt=0).update(
+        protected_bytes=50 * GIB
     )
+    with django_capture_on_commit_callbacks(execute=True):
+        runs = services.invoice_runs_for_usage_change(
+            by=SYSTEM, days=[date(2026, 3, 5), date(2026, 2, 3)], now=APRIL_2
+        )
     assert [run.period_start for run in runs] == [MARCH.start]  # February has no drafts
+    assert invoice_of(tenant_a).total_minor == 500
 
 
 # --- credit notes ---------------------------------------------------------------------------
