@@ -85,6 +85,23 @@ def billing_windows(*, tenant_ids: Iterable[int] | None = None) -> dict[int, Bil
     return windows
 
 
+def _day_end(day: date) -> datetime:
+    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC)
+
+
+def _billable_units() -> QuerySet[ProtectionUnit]:
+    """Units Microsoft ever protected, less those it refused: the only ones billing counts."""
+    return ProtectionUnit.objects.filter(protected_at__isnull=False).exclude(
+        status=ProtectionUnitStatus.FAILED
+    )
+
+
+def _protected_at(moment: datetime) -> Q:
+    """Protected at `moment`: protected before it and not removed by then. The one rule both
+    the billed size and the seat count use, so they cannot disagree."""
+    return Q(protected_at__lt=moment) & (Q(removed_at__isnull=True) | Q(removed_at__gte=moment))
+
+
 def protected_usage_on(
     *, day: date, tenant_ids: Iterable[int] | None = None
 ) -> list[WorkloadUsage]:
@@ -96,24 +113,19 @@ def protected_usage_on(
     counted through the new unit, already covers that data (no double count). Units never
     protected (still requested, or refused by Graph) count nothing.
     """
-    day_end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC)
-    protected = Q(protected_at__lt=day_end) & (
-        Q(removed_at__isnull=True) | Q(removed_at__gte=day_end)
-    )
+    day_end = _day_end(day)
+    protected = _protected_at(day_end)
     protected_again = Exists(
-        ProtectionUnit.objects.filter(resource_id=OuterRef("resource_id"), protected_at__lt=day_end)
-        .filter(Q(removed_at__isnull=True) | Q(removed_at__gte=day_end))
+        _billable_units()
+        .filter(_protected_at(day_end), resource_id=OuterRef("resource_id"))
         .exclude(pk=OuterRef("pk"))
-        .exclude(status=ProtectionUnitStatus.FAILED)
     )
     retained = Q(
         protected_at__lt=day_end,
         removed_at__lt=day_end,
         removed_at__gte=day_end - RETENTION_AFTER_REMOVAL,
     ) & ~Q(protected_again)
-    units = ProtectionUnit.objects.filter(protected_at__isnull=False).exclude(
-        status=ProtectionUnitStatus.FAILED
-    )
+    units = _billable_units()
     if tenant_ids is not None:
         units = units.filter(tenant_id__in=list(tenant_ids))
     rows = (
@@ -146,12 +158,11 @@ def protected_usage_on(
 def protected_users_on(*, day: date, tenant_ids: Iterable[int] | None = None) -> dict[int, int]:
     """Distinct users per tenant whose mailbox or OneDrive is protected at the end of `day`:
     the seat count of per-user plans (one seat covers a user's mailbox, OneDrive and site)."""
-    day_end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC)
-    units = ProtectionUnit.objects.filter(
-        Q(protected_at__lt=day_end),
-        Q(removed_at__isnull=True) | Q(removed_at__gte=day_end),
-        workload__in=[Workload.EXCHANGE, Workload.ONEDRIVE],
-    ).exclude(resource__owner_external_id="")
+    units = (
+        _billable_units()
+        .filter(_protected_at(_day_end(day)), workload__in=[Workload.EXCHANGE, Workload.ONEDRIVE])
+        .exclude(resource__owner_external_id="")
+    )
     if tenant_ids is not None:
         units = units.filter(tenant_id__in=list(tenant_ids))
     return dict(

@@ -135,3 +135,12 @@ def test_a_resource_protected_again_is_not_billed_twice(tenant_a):
     again = usage(tenant_a)[Workload.EXCHANGE]
     assert (again.protected_bytes, again.protected_units) == (30 * GB, 1)
     assert usage(tenant_a, DAY - timedelta(days=10))[Workload.EXCHANGE].protected_bytes == 25 * GB
+
+
+def test_a_unit_refused_after_protection_counts_neither_size_nor_seat(tenant_a):
+    resource = ResourceFactory(tenant=tenant_a, owner_external_id="u-1")
+    ProtectionUnitFactory(
+        resource=resource, protected_at=at(DAY, 1), status=ProtectionUnitStatus.FAILED
+    )
+    assert usage(tenant_a) == {}
+    assert selectors.protected_users_on(day=DAY, tenant_ids=[tenant_a.pk]) == {}
