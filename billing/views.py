@@ -55,10 +55,11 @@ class UsageView(TenantPageMixin, TemplateView):
 
     @staticmethod
     def _latest(chart):
-        """The last day with records, and its GB per workload."""
+        """The last day with records, and its GB per workload in WORKLOAD_ORDER (the order of
+        the chart's series, which the table's columns follow)."""
         for index in range(len(chart.days) - 1, -1, -1):
-            values = {w: chart.series[w][index] for w in WORKLOAD_ORDER}
-            if any(v is not None for v in values.values()):
+            values = [chart.series[w][index] for w in WORKLOAD_ORDER]
+            if any(v is not None for v in values):
                 return {"day": chart.days[index], "values": values}
         return None
 

@@ -144,3 +144,18 @@ def test_viewers_see_alerts_but_cannot_change_them(client, viewer_a, tenant_a, t
     assert client.post("/t/alpha/billing/alerts/", {"delete": alert.pk}).status_code == 403
     assert UsageAlert.objects.count() == 2
     assert mail.outbox == []
+
+
+def test_the_latest_day_table_shows_the_last_metered_day(
+    client, customer_a, tenant_a, time_machine
+):
+    # 17 March just after midnight: 16 March is not metered yet, 15 March is the latest.
+    time_machine.move_to(at(date(2026, 3, 17), 0))
+    enable_backup(tenant_a, date(2026, 1, 1))
+    SubscriptionFactory(tenant=tenant_a, plan=PlanFactory())
+    record_usage(tenant_a, Period(date(2026, 3, 1), date(2026, 3, 16)), gb=150)
+    client.force_login(customer_a)
+    body = client.get("/t/alpha/billing/").content.decode()
+    table = body.split('aria-label="Latest day"')[1].split("</table>")[0]
+    assert "Latest day (15 Mar 2026)" in table
+    assert "150.000" in table
