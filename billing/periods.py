@@ -91,20 +91,11 @@ class Period:
         hi = self.end if end is None else min(self.end, end)
         return Period(lo, max(lo, hi))
 
-    def overlaps(self, start: date, end: date | None) -> bool:
-        return start < self.end and (end is None or end > self.start)
-
     def previous_month(self) -> Period:
         return Period.month_of(add_months(self.start.replace(day=1), -1))
 
     def next_month(self) -> Period:
         return Period.month_of(add_months(self.start.replace(day=1), 1))
-
-    def start_datetime(self) -> datetime:
-        return datetime(self.start.year, self.start.month, self.start.day, tzinfo=UTC)
-
-    def end_datetime(self) -> datetime:
-        return datetime(self.end.year, self.end.month, self.end.day, tzinfo=UTC)
 
 
 def add_months(day: date, months: int) -> date:

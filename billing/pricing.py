@@ -419,7 +419,3 @@ def _days_label(days: Period) -> str:
     if days.start.month == last.month:
         return f"{days.start.day}-{last.day} {last:%b}"
     return f"{days.start:%d %b}-{last:%d %b}"
-
-
-def total_of(lines: Iterable[LineDraft]) -> int:
-    return sum(line.amount_minor for line in lines)

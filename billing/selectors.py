@@ -409,14 +409,3 @@ def margin_rows(
         margin.currency = row["currency"]
         margin.invoice_statuses = (*margin.invoice_statuses, row["status"])
     return sorted(rows.values(), key=lambda r: (r.month, r.tenant_id))
-
-
-def draft_due_periods(*, today: date) -> list[date]:
-    """Months whose drafts have passed the grace period."""
-    cutoff = today - timedelta(days=settings.BILLING_INVOICE_GRACE_DAYS)
-    return list(
-        Invoice.objects.filter(status=InvoiceStatus.DRAFT, period_end__lte=cutoff)
-        .order_by("period_start")
-        .values_list("period_start", flat=True)
-        .distinct()
-    )

@@ -19,6 +19,7 @@ from billing import services
 from billing.models import InvoiceRun
 from billing.periods import Period, utc_today
 from billing.selectors import usage_gaps
+from tenants.notifications import msp_recipients
 from tenants.principals import Principal
 
 logger = logging.getLogger(__name__)
@@ -83,7 +84,8 @@ def usage_reconcile() -> int:
     today = utc_today(timezone.now())
     period = Period(today - timedelta(days=settings.BILLING_RECONCILE_DAYS), today)
     gaps = usage_gaps(period=period)
-    if gaps and settings.MSP_NOTIFICATION_EMAILS:
+    recipients = msp_recipients()
+    if gaps and recipients:
         tenants = len({g.tenant_id for g in gaps})
         send_mail(
             subject=f"Billing: {len(gaps)} billable day(s) without usage records",
@@ -93,7 +95,7 @@ def usage_reconcile() -> int:
                 "Reconciliation in the admin to see them and backfill."
             ),
             from_email=settings.DEFAULT_FROM_EMAIL,
-            recipient_list=settings.MSP_NOTIFICATION_EMAILS,
+            recipient_list=recipients,
         )
     if gaps:
         logger.warning("billing reconciliation: %d tenant-days without usage records", len(gaps))

@@ -327,7 +327,3 @@ class InvoiceRun(models.Model):
 
     def __str__(self) -> str:
         return f"Invoice run {self.period_start:%Y-%m} ({self.get_status_display().lower()})"
-
-    @property
-    def percent(self) -> int:
-        return 100 if not self.total else (100 * self.done) // self.total

@@ -33,7 +33,6 @@ from tenants.services import audit_record
 
 logger = logging.getLogger(__name__)
 
-LINE_BATCH = 2000
 
 # --- numbering ------------------------------------------------------------------------------
 

@@ -387,14 +387,10 @@ def test_a_credit_note_above_what_remains_is_a_400_on_amount(api, msp_billing, t
     assert too_much.status_code == 400
     body = too_much.json()
     assert body["code"] == "credit_too_large"
-    assert (
-        body["errors"]["amount_minor"]
-        == [
-            "At most USD 3.00 of TEST-2026-000001 can still be credited (total USD 10.00, "
-            "credited USD 7.00)."
-        ]
-        or "At most USD 3.00" in body["errors"]["amount_minor"][0]
-    )
+    assert body["errors"]["amount_minor"] == [
+        f"At most USD 3.00 of {invoice.number} can still be credited (total USD 10.00, "
+        "credited USD 7.00)."
+    ]
     zero = client.post(
         "/api/v1/credit-notes/",
         {"invoice": invoice.pk, "amount_minor": 0, "reason": "x"},

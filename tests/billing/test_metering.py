@@ -159,3 +159,18 @@ def test_backfill_command_meters_a_range_with_a_progress_bar(tenant_a, time_mach
     assert UsageRecord.objects.filter(tenant=tenant_a).count() == 30
     assert "10/10" in err.getvalue()  # tqdm's bar
     assert "30 record(s) written" in out.getvalue()
+
+
+def test_the_daily_reconciliation_mails_msp_staff_about_unmetered_days(
+    tenant_a, msp_operator, mailoutbox, settings
+):
+    from django.utils import timezone
+
+    from billing.tasks import usage_reconcile
+
+    settings.MSP_NOTIFICATION_EMAILS = ["billing-team@msp.example"]
+    enable_backup(tenant_a, timezone.now().date() - timedelta(days=3))  # three days, no records
+    assert usage_reconcile() == 3
+    assert len(mailoutbox) == 1
+    assert set(mailoutbox[0].to) == {msp_operator.email, "billing-team@msp.example"}
+    assert "3 billable day(s) without usage records" in mailoutbox[0].subject

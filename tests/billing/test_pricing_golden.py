@@ -22,7 +22,6 @@ from billing.pricing import (
     UsageHistory,
     month_quantity,
     price_month,
-    total_of,
 )
 
 MARCH = Period.month_of(date(2026, 3, 1))
@@ -111,7 +110,7 @@ def test_each_line_rounds_half_up_once():
     usage = history(lambda n: "1.25", exchange="1.25", onedrive="1.25", sharepoint="1.25")
     lines = lines_for(terms, usage)
     assert [line.amount_minor for line in lines] == [13, 13, 13]
-    assert total_of(lines) == 39
+    assert sum(line.amount_minor for line in lines) == 39
 
 
 def test_a_quantity_that_does_not_divide_evenly_keeps_six_decimals():
@@ -191,7 +190,7 @@ def test_minimum_fee_tops_up_a_small_month():
     # 10 GB x 0.10 = 1.00; minimum 25.00 -> top-up 24.00
     lines = lines_for(flat(minimum_fee_minor=2500), history(lambda n: 10))
     assert amounts(lines) == [("usage", D(10), 100), ("minimum", D(0), 2400)]
-    assert total_of(lines) == 2500
+    assert sum(line.amount_minor for line in lines) == 2500
     # Above the minimum: no top-up.
     assert len(lines_for(flat(minimum_fee_minor=2500), history(lambda n: 300))) == 1
 
@@ -201,7 +200,7 @@ def test_discount_applies_to_usage_and_top_up_and_rounds_once():
     lines = lines_for(flat(ladders={"": TIERS}, discount_percent=D(10)), history(lambda n: "612.5"))
     assert lines[-1].kind == InvoiceLineKind.DISCOUNT
     assert lines[-1].amount_minor == -476
-    assert total_of(lines) == 4763 - 476
+    assert sum(line.amount_minor for line in lines) == 4763 - 476
     # With a minimum: 25.00 - 12.5 % = 21.875 -> 3.13 off (half-up of 3.125)
     lines = lines_for(
         flat(minimum_fee_minor=2500, discount_percent=D("12.5")), history(lambda n: 10)
@@ -231,7 +230,7 @@ def test_a_mid_month_plan_change_prorates_by_day():
         ("A", "minimum", D(0), 1016),
         ("B", "usage", D("51.612903"), 1032),
     ]
-    assert total_of(lines) == 2532
+    assert sum(line.amount_minor for line in lines) == 2532
     assert lines[0].description == "Protected data, 1-15 Mar"
     assert (lines[2].starts_on, lines[2].ends_on) == (day(16), date(2026, 4, 1))
     assert [v.day for v in lines[2].series] == [day(n) for n in range(16, 32)]

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from billing.choices import InvoiceLineKind, PlanKind, QuantityRule
 from billing.models import GIB
 from billing.periods import Period
-from billing.pricing import PlanTerms, PriceStep, Segment, UsageHistory, price_month, total_of
+from billing.pricing import PlanTerms, PriceStep, Segment, UsageHistory, price_month
 
 WORKLOADS = ("exchange", "onedrive", "sharepoint")
 MONTHS = [Period.month_of(date(2026, m, 1)) for m in (2, 3, 4)] + [
@@ -80,9 +80,7 @@ def cases(draw):
 def test_lines_are_whole_minor_units_and_the_total_is_their_sum(case):
     month, segments, history = case
     lines = price_month(month=month, segments=segments, history=history)
-    total = total_of(lines)
-    assert total == sum(line.amount_minor for line in lines)
-    assert total >= 0
+    assert sum(line.amount_minor for line in lines) >= 0
     for line in lines:
         assert isinstance(line.amount_minor, int)
         assert isinstance(line.quantity, Decimal) and line.quantity >= 0
@@ -123,4 +121,8 @@ def test_splitting_a_month_between_two_identical_plans_keeps_the_quantity(month,
         history=history,
     )
     assert abs(sum(h.quantity for h in halves) - whole[0].quantity) <= Decimal("0.000001")
-    assert abs(total_of(halves) - total_of(whole)) <= 1
+    assert abs(_total(halves) - _total(whole)) <= 1
+
+
+def _total(lines) -> int:
+    return sum(line.amount_minor for line in lines)
