@@ -15,17 +15,27 @@ def patch_delta(
 ) -> list[Json]:
     """PATCH `{delta_key: [...]}` in chunks of at most `per_request` entries (Graph's limit
     per request) and return every entry Graph echoed, in order. Graph echoes under the same
-    key; some answers put the list under `value` instead."""
+    key; some answers put the list under `value` instead.
+
+    A refused entry may come back as only `@contentId` (its 1-based position in the request)
+    and the error, without the siteId / directoryObjectId it was about: the entry that was
+    sent at that position is merged under it, so every echo names its resource."""
     echoed_all: list[Json] = []
     for start in range(0, len(entries), per_request):
-        body = graph.patch(
-            path, json={delta_key: entries[start : start + per_request]}, headers=PREFER_ALL_ENUMS
-        ).json_object()
+        chunk = entries[start : start + per_request]
+        body = graph.patch(path, json={delta_key: chunk}, headers=PREFER_ALL_ENUMS).json_object()
         echoed = body.get(delta_key)
         if not isinstance(echoed, list):
             echoed = body.get("value") if isinstance(body.get("value"), list) else []
-        echoed_all.extend(item for item in echoed if isinstance(item, dict))
+        echoed_all.extend(_with_sent(item, chunk) for item in echoed if isinstance(item, dict))
     return echoed_all
+
+
+def _with_sent(item: Json, chunk: list[Json]) -> Json:
+    position = str(item.get("@contentId") or "")
+    if position.isdigit() and 1 <= int(position) <= len(chunk):
+        return {**chunk[int(position) - 1], **item}
+    return item
 
 
 def entity_body(graph: GraphClient, response: GraphResponse, fallback_path: str) -> Json:

@@ -131,3 +131,36 @@ def test_restore_session_body_shape():
         }
     ]
     assert session.id == "s1" and session.workload is Workload.ONEDRIVE
+
+
+def test_a_refusal_echoed_with_only_its_content_id_names_the_resource_sent():
+    # The reference's per-item failure: @contentId and the error, no directoryObjectId.
+    answer = {
+        "mailboxProtectionUnits@delta": [
+            {"id": "unit-1", "directoryObjectId": "user-1", "status": "protectRequested"},
+            {
+                "@contentId": "2",
+                "@Core.DataModificationException": {
+                    "info": {"code": "ProtectionUnitAlreadyExists", "message": "Exists"},
+                    "failedOperation": "add",
+                    "responseCode": 409,
+                },
+            },
+        ]
+    }
+    handler, _ = route(
+        {
+            ("PATCH", "/v1.0/solutions/backupRestore/exchangeProtectionPolicies/p-1"): lambda r: (
+                httpx.Response(200, json=answer)
+            )
+        }
+    )
+    client, _ = make_client(handler)
+    changes = policies.add_protection_units(
+        client, workload=Workload.EXCHANGE, policy_id="p-1", resource_ids=["user-1", "user-2"]
+    )
+    refused = [change for change in changes if not change.ok]
+    assert [(c.resource_id, c.error_code) for c in refused] == [
+        ("user-2", "ProtectionUnitAlreadyExists")
+    ]
+    assert changes[0].resource_id == "user-1" and changes[0].ok
