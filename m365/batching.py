@@ -52,12 +52,6 @@ class BatchResponse:
             return None
         return graph_error(self.status, self.headers, self.body, method="BATCH", url=self.id)
 
-    def raise_for_error(self) -> BatchResponse:
-        error = self.error()
-        if error is not None:
-            raise error
-        return self
-
     @classmethod
     def failed_dependency(cls, request_id: str, dependency: str) -> BatchResponse:
         """What Graph answers for a request whose dependency failed; the client builds it

@@ -250,6 +250,4 @@ def graph_error(
         method=method,
         url=url,
         retry_after=parse_retry_after(headers),
-        # 503 (and 502/504) carry the same "come back later" meaning as 429.
-        transient=True if status in (429, 502, 503, 504) else None,
     )

@@ -73,11 +73,6 @@ def text(data: Mapping[str, Any], key: str) -> str:
     return value if isinstance(value, str) else ("" if value is None else str(value))
 
 
-def optional_text(data: Mapping[str, Any], key: str) -> str | None:
-    value = data.get(key)
-    return None if value is None else str(value)
-
-
 def integer(value: Any) -> int | None:
     """An int from a JSON number or a CSV cell; None when empty."""
     if value is None or value == "":

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields
 from datetime import date
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any
 
 from m365.graph import GraphClient
 from m365.odata import boolean, integer, parse_date
@@ -123,8 +123,6 @@ _SITE = {
     "root_web_template": ("Root Web Template", "rootWebTemplate"),
     "report_period": ("Report Period", "reportPeriod"),
 }
-
-Row = TypeVar("Row", MailboxUsage, DriveUsage, SiteUsage)
 
 
 @dataclass(frozen=True)

@@ -144,16 +144,3 @@ class ProtectionMode(GraphEnum):
     STANDARD = "standard"
     FULL_SERVICE_BACKUP = "fullServiceBackup"
     UNKNOWN_FUTURE_VALUE = "unknownFutureValue"
-
-
-# Statuses after which a unit, session or artifact will not change any more.
-TERMINAL_SESSION_STATUSES = frozenset(
-    {
-        RestoreSessionStatus.COMPLETED,
-        RestoreSessionStatus.COMPLETED_WITH_ERROR,
-        RestoreSessionStatus.FAILED,
-    }
-)
-TERMINAL_ARTIFACT_STATUSES = frozenset(
-    {ArtifactRestoreStatus.SUCCEEDED, ArtifactRestoreStatus.FAILED}
-)

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
+from m365.backup.delta import entity_body
 from m365.backup.models import ServiceApp, ServiceStatus
 from m365.backup.workloads import PREFER_ALL_ENUMS, ROOT, backup_path
 from m365.errors import GraphError
@@ -99,17 +100,12 @@ def delete_service_app(graph: GraphClient, service_app_id: str) -> None:
 def _service_app_from(
     graph: GraphClient, response: GraphResponse, service_app_id: str = ""
 ) -> ServiceApp:
-    body = response.json_object()
-    if body.get("id"):
-        return ServiceApp.from_graph(body)
-    # An empty 202: read the object where Content-Location says it is.
-    location = response.content_location or (
-        backup_path("serviceApps", service_app_id) if service_app_id else ""
-    )
-    if not location:
+    fallback = backup_path("serviceApps", service_app_id) if service_app_id else ""
+    body = entity_body(graph, response, fallback)
+    if not body:
         raise GraphError(
             "serviceApps answered without a body or a Content-Location",
             status=response.status,
             code="missingBody",
         )
-    return ServiceApp.from_graph(graph.get(location, headers=PREFER_ALL_ENUMS).json_object())
+    return ServiceApp.from_graph(body)

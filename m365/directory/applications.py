@@ -14,10 +14,6 @@ from m365.directory.models import (
 from m365.graph import GraphClient
 from m365.odata import literal, segment
 
-MICROSOFT_GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
-EXCHANGE_ONLINE_APP_ID = "00000002-0000-0ff1-ce00-000000000000"
-SHAREPOINT_ONLINE_APP_ID = "00000003-0000-0ff1-ce00-000000000000"
-
 
 def find_service_principal(graph: GraphClient, app_id: str) -> ServicePrincipal | None:
     """The tenant's service principal of an application (None: never consented)."""

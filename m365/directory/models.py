@@ -28,13 +28,6 @@ class Organization:
     verified_domains: tuple[VerifiedDomain, ...]
 
     @property
-    def default_domain(self) -> str:
-        for domain in self.verified_domains:
-            if domain.is_default:
-                return domain.name
-        return self.verified_domains[0].name if self.verified_domains else ""
-
-    @property
     def initial_domain(self) -> str:
         """The `*.onmicrosoft.com` domain, which never changes."""
         for domain in self.verified_domains:
@@ -72,11 +65,6 @@ class User:
     @property
     def is_licensed(self) -> bool:
         return bool(self.assigned_sku_ids)
-
-    @property
-    def looks_like_shared_mailbox(self) -> bool:
-        """Shared mailboxes are disabled accounts with a mailbox (contract; [inferred])."""
-        return self.account_enabled is False and bool(self.mail)
 
     @classmethod
     def from_graph(cls, data: Json) -> User:

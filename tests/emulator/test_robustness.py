@@ -99,7 +99,13 @@ def test_identity_endpoints_reject_junk_without_500(emulator):
             ("GET", "/some/unknown/path", None),
         ):
             response = http.request(method, path, data=data)
-            assert 400 <= response.status_code < 500 or response.status_code == 200, (
+            # Only the public JWKS answers 200; every junk request is a 4xx, never a token.
+            expected_ok = path.endswith("/discovery/v2.0/keys")
+            assert (
+                (response.status_code == 200)
+                if expected_ok
+                else (400 <= response.status_code < 500)
+            ), (
                 method,
                 path,
                 response.status_code,

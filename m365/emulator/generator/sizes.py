@@ -1,4 +1,4 @@
-"""Sizes of generated mailboxes, archives, OneDrives and sites, on any day.
+"""Sizes of generated mailboxes (with their deleted items), OneDrives and sites, on any day.
 
 Each object has a size at day 0 (the tenant's registration day) drawn from a log-normal law
 and a daily growth rate; size(day) = base * exp(rate * day). Days before registration give
@@ -18,11 +18,6 @@ class SizesMixin:
         shared = self.kinds[index] == SHARED
         base = d.lognormal(0, 700 * MB if shared else 2.5 * GB, 1.0, 20 * MB, 45 * GB)
         return _grown(base, 0.0004 + d.u(2) * 0.003, day, MAILBOX_QUOTA)
-
-    def archive_bytes(self, index: int, day: int) -> int:
-        d = _Draws(self.seed, "archive", index)
-        base = d.lognormal(0, 8 * GB, 0.8, 100 * MB, 90 * GB)
-        return _grown(base, 0.0002 + d.u(2) * 0.001, day, 100 * GB)
 
     def deleted_items_bytes(self, index: int, day: int) -> int:
         d = _Draws(self.seed, "deleted", index)
