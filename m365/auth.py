@@ -29,7 +29,7 @@ from m365.errors import (
     TokenEndpointError,
     UnknownTenant,
 )
-from m365.tls import requests_session, ssl_context
+from m365.tls import http_client, requests_session
 
 logger = logging.getLogger(__name__)
 
@@ -254,13 +254,7 @@ def redeem_refresh_token(
     }
     url = f"{settings.authority(tenant_id)}/oauth2/v2.0/token"
     issued_at = time.time() if now is None else now
-    client = http or httpx.Client(
-        verify=ssl_context(settings),
-        trust_env=not settings.ca_bundle,
-        timeout=httpx.Timeout(
-            settings.read_timeout_seconds, connect=settings.connect_timeout_seconds
-        ),
-    )
+    client = http or http_client(settings)
     try:
         response = client.post(url, data=data, headers={"User-Agent": settings.user_agent})
     except httpx.TransportError as exc:

@@ -30,7 +30,7 @@ from m365.retry import (
     should_retry_status,
 )
 from m365.stats import GraphStats
-from m365.tls import ssl_context
+from m365.tls import http_client
 
 logger = logging.getLogger(__name__)
 
@@ -81,16 +81,10 @@ class Page:
 
 def build_http_client(settings: GraphSettings) -> httpx.Client:
     """The pooled httpx client the portal may share between tenants' GraphClients."""
-    return httpx.Client(
-        verify=ssl_context(settings),
-        timeout=httpx.Timeout(
-            settings.read_timeout_seconds, connect=settings.connect_timeout_seconds
-        ),
+    return http_client(
+        settings,
         limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
         headers={"User-Agent": settings.user_agent, "Accept": "application/json"},
-        # With a private CA (dev, tests) no proxy from the environment may intercept;
-        # in production (system store) proxies from the environment still apply.
-        trust_env=not settings.ca_bundle,
         follow_redirects=False,
     )
 

@@ -15,7 +15,7 @@ import httpx
 from m365.auth import auth_error
 from m365.config import GraphSettings
 from m365.errors import AuthError, TokenEndpointError, UnknownTenant
-from m365.tls import ssl_context
+from m365.tls import http_client
 
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 # A DNS name: labels of letters, digits and hyphens. Keeps path tricks out of discovery URLs.
@@ -79,13 +79,7 @@ def openid_configuration(
     An unknown domain or tenant answers 400 (AADSTS90002): `UnknownTenant`."""
     tenant = check_tenant(tenant)
     url = f"{settings.login_base_url}/{tenant}/v2.0/.well-known/openid-configuration"
-    client = http or httpx.Client(
-        verify=ssl_context(settings),
-        trust_env=not settings.ca_bundle,
-        timeout=httpx.Timeout(
-            settings.read_timeout_seconds, connect=settings.connect_timeout_seconds
-        ),
-    )
+    client = http or http_client(settings)
     try:
         response = client.get(url, headers={"User-Agent": settings.user_agent})
     except httpx.TransportError as exc:

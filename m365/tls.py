@@ -7,9 +7,11 @@ so with a CA bundle the msal session must not trust the environment.
 
 from __future__ import annotations
 
+import functools
 import ssl
 from typing import Any
 
+import httpx
 import requests
 
 from m365.config import GraphSettings
@@ -19,7 +21,28 @@ def ssl_context(settings: GraphSettings) -> ssl.SSLContext:
     """The CA bundle of the settings when set, else the operating system's store."""
     if settings.ca_bundle:
         return ssl.create_default_context(cafile=settings.ca_bundle)
+    return _system_context()
+
+
+@functools.cache
+def _system_context() -> ssl.SSLContext:
+    # Loading the system store costs ~45 ms; every Graph session and token redemption would
+    # pay it. A CA file is not cached: the emulator may regenerate it.
     return ssl.create_default_context()
+
+
+def http_client(settings: GraphSettings, **options: Any) -> httpx.Client:
+    """An httpx client trusting what the settings say, with their timeouts."""
+    return httpx.Client(
+        verify=ssl_context(settings),
+        timeout=httpx.Timeout(
+            settings.read_timeout_seconds, connect=settings.connect_timeout_seconds
+        ),
+        # With a private CA (dev, tests) no proxy from the environment may intercept;
+        # in production (system store) proxies from the environment still apply.
+        trust_env=not settings.ca_bundle,
+        **options,
+    )
 
 
 class _TimeoutSession(requests.Session):
