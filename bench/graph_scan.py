@@ -37,9 +37,9 @@ from m365.config import GraphSettings
 from m365.directory.groups import iter_groups
 from m365.directory.sites import iter_sites
 from m365.directory.users import MAX_PAGE_SIZE, iter_users
+from m365.emulator.testing import EmulatorAt, browser_flow
 from m365.graph import GraphClient
 from m365.stats import GraphStats
-from tests.m365 import browser
 
 REDIRECT_URI = "https://portal.bench.invalid/consent/callback"
 GRAPH_ROLES = {  # Microsoft Graph application permissions the scan needs (contract ids)
@@ -115,16 +115,12 @@ def prepare_tenant(base_url: str, ca: str, users: int, seed: int) -> tuple[Graph
     admin = next(u for u in tenant["directoryUsers"] if "Global Administrator" in u["roles"])
     from m365.identity import admin_consent_url
 
-    with browser.browser(ca) as web:
-        answer = browser.drive(
-            web,
-            admin_consent_url(
-                settings, redirect_uri=REDIRECT_URI, state="bench", tenant=tenant["id"]
-            ),
-            username=admin["userPrincipalName"],
-            password=admin["password"],
-            redirect_prefix=REDIRECT_URI,
-        )
+    answer = browser_flow(
+        EmulatorAt(base_url, ca),
+        admin_consent_url(settings, redirect_uri=REDIRECT_URI, state="bench", tenant=tenant["id"]),
+        (admin["userPrincipalName"], admin["password"]),
+        "accept",
+    ).params
     if answer.get("error") or answer.get("admin_consent", "").lower() != "true":
         raise SystemExit(f"admin consent failed: {answer}")
     return settings, tenant["id"]

@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -25,8 +24,10 @@ from django.test import Client
 
 from m365.emulator.testing import (
     DirectoryUser,
+    EmulatorAt,
     EmulatorControl,
     EmulatorControlError,
+    RunningEmulator,
     TenantInfo,
     browser_flow,
     run_emulator,
@@ -39,25 +40,8 @@ from tenants.services.onboarding import app_profile_ensure, consent_request_crea
 logger = logging.getLogger(__name__)
 
 
-@dataclass
-class Emulator:
-    """What `browser_flow` needs of a running emulator."""
-
-    base_url: str
-    ca_path: Path
-
-    def http(self, **kwargs) -> httpx.Client:
-        return httpx.Client(
-            base_url=self.base_url,
-            verify=str(self.ca_path),
-            trust_env=False,
-            timeout=kwargs.pop("timeout", 30.0),
-            **kwargs,
-        )
-
-
 @contextlib.contextmanager
-def emulator_running() -> Iterator[tuple[Emulator, EmulatorControl]]:
+def emulator_running() -> Iterator[tuple[EmulatorAt | RunningEmulator, EmulatorControl]]:
     """The emulator at M365_EMULATOR_URL, or one started for the seed on its port and state
     directory (honcho's emulator process then reloads that state)."""
     base_url = settings.M365_EMULATOR_URL.rstrip("/")
@@ -70,13 +54,13 @@ def emulator_running() -> Iterator[tuple[Emulator, EmulatorControl]]:
             control.close()
         else:
             try:
-                yield Emulator(base_url, ca_path), control
+                yield EmulatorAt(base_url, ca_path), control
             finally:
                 control.close()
             return
     port = urlsplit(base_url).port or 8765
     with run_emulator(state_dir=settings.VAR_DIR / "emulator", port=port) as running:
-        yield Emulator(running.base_url, Path(running.ca_path)), running.control
+        yield running, running.control
 
 
 def portal_redirect_uris() -> list[str]:
@@ -121,7 +105,9 @@ def emulated_tenant_ensure(
     )
 
 
-def consent_as(emulator: Emulator, tenant: Tenant, admin: DirectoryUser) -> bool:
+def consent_as(
+    emulator: EmulatorAt | RunningEmulator, tenant: Tenant, admin: DirectoryUser
+) -> bool:
     """Walk the consent journey as the tenant's Global Administrator; True when it succeeded."""
     client = Client()
     link = consent_request_create(by=Principal.system(), tenant=tenant)

@@ -27,12 +27,13 @@ from .flows import (
     refresh,
 )
 from .manifest import SEED_PERMISSIONS, seed_required_resource_access
-from .runner import PROJECT_ROOT, RunningEmulator, run_emulator
+from .runner import PROJECT_ROOT, EmulatorAt, RunningEmulator, run_emulator
 
 __all__ = [
     "PROJECT_ROOT",
     "SEED_PERMISSIONS",
     "DirectoryUser",
+    "EmulatorAt",
     "EmulatorControl",
     "EmulatorControlError",
     "FlowResult",

@@ -14,7 +14,9 @@ from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 import httpx
 
 from .control import DirectoryUser
-from .runner import RunningEmulator
+from .runner import EmulatorAt, RunningEmulator
+
+Emulator = RunningEmulator | EmulatorAt
 
 
 def _hidden_fields(html: str) -> dict[str, str]:
@@ -59,7 +61,7 @@ def _result(response: httpx.Response) -> FlowResult:
 
 
 def browser_flow(
-    emulator: RunningEmulator,
+    emulator: Emulator,
     url: str,
     user: DirectoryUser | tuple[str, str],
     decision: str = "accept",
@@ -84,7 +86,7 @@ def browser_flow(
 
 
 def admin_consent(
-    emulator: RunningEmulator,
+    emulator: Emulator,
     tenant: str,
     app_id: str,
     redirect_uri: str,
@@ -120,7 +122,7 @@ class Pkce:
 
 
 def authorize(
-    emulator: RunningEmulator,
+    emulator: Emulator,
     tenant: str,
     app_id: str,
     redirect_uri: str,
@@ -155,7 +157,7 @@ def authorize(
 
 
 def redeem_code(
-    emulator: RunningEmulator,
+    emulator: Emulator,
     tenant: str,
     app_id: str,
     secret: str,
@@ -177,7 +179,7 @@ def redeem_code(
 
 
 def refresh(
-    emulator: RunningEmulator, tenant: str, app_id: str, secret: str, refresh_token: str
+    emulator: Emulator, tenant: str, app_id: str, secret: str, refresh_token: str
 ) -> httpx.Response:
     with emulator.http() as http:
         return http.post(
@@ -192,7 +194,7 @@ def refresh(
 
 
 def client_credentials_token(
-    emulator: RunningEmulator,
+    emulator: Emulator,
     tenant: str,
     app_id: str,
     secret: str,

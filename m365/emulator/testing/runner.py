@@ -10,6 +10,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,25 @@ import httpx
 from .control import EmulatorControl, trust
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
+
+
+@dataclass(frozen=True)
+class EmulatorAt:
+    """An emulator already running somewhere (`make run`'s, or one a bench was pointed at):
+    what the flow helpers need of it."""
+
+    base_url: str
+    ca_path: str | Path
+
+    def http(self, **kwargs: Any) -> httpx.Client:
+        """An httpx client that trusts the emulator's CA (the caller closes it)."""
+        return httpx.Client(
+            base_url=self.base_url,
+            verify=trust(self.ca_path),
+            trust_env=False,
+            timeout=kwargs.pop("timeout", 30.0),
+            **kwargs,
+        )
 
 
 class RunningEmulator:
@@ -126,13 +146,7 @@ class RunningEmulator:
 
     def http(self, **kwargs: Any) -> httpx.Client:
         """An httpx client that trusts the emulator's CA (the caller closes it)."""
-        return httpx.Client(
-            base_url=self.base_url,
-            verify=trust(self.ca_path),
-            trust_env=False,
-            timeout=kwargs.pop("timeout", 30.0),
-            **kwargs,
-        )
+        return EmulatorAt(self.base_url, self.ca_path).http(**kwargs)
 
 
 @contextmanager

@@ -2,7 +2,7 @@
 
 Nothing here is mocked: the emulator subprocess comes from the emulator's pytest plugin
 (`tests/fixtures/emulator.py`), tenants from its control API, consent from its sign-in and
-consent pages (driven by tests/m365/browser.py), tokens from msal."""
+consent pages (driven by m365.emulator.testing.browser_flow), tokens from msal."""
 
 from __future__ import annotations
 
@@ -15,12 +15,11 @@ import pytest
 
 from m365.auth import AppTokenProvider, DelegatedTokenSource
 from m365.config import GraphSettings
-from m365.emulator.testing import EmulatorControl
+from m365.emulator.testing import EmulatorControl, Pkce, browser_flow
 from m365.graph import GraphClient
 from m365.identity import admin_consent_url, authorize_url, legacy_admin_consent_url
 from m365.stats import GraphStats
 from tests.fixtures.emulator import EmulatedTenant
-from tests.m365 import browser
 
 REDIRECT_URI = "https://portal.test.invalid/m365/callback"
 GRAPH = "00000003-0000-0000-c000-000000000000"
@@ -140,15 +139,8 @@ def admin_consent(
         url = legacy_admin_consent_url(settings, redirect_uri=REDIRECT_URI, state="st")
     else:
         url = admin_consent_url(settings, redirect_uri=REDIRECT_URI, state="st", tenant=tenant.id)
-    with browser.browser(str(emulator.ca_path)) as web:
-        return browser.drive(
-            web,
-            url,
-            username=username,
-            password=password,
-            accept=accept,
-            redirect_prefix=REDIRECT_URI,
-        )
+    decision = "accept" if accept else "cancel"
+    return browser_flow(emulator, url, (username, password), decision).params
 
 
 @pytest.fixture
@@ -186,7 +178,7 @@ def sign_in_delegated(
     scopes: tuple[str, ...] = ("openid", "offline_access", "https://graph.microsoft.com/.default"),
 ) -> dict[str, Any]:
     """Authorization code + PKCE as the portal's social-auth would: the token answer."""
-    verifier, challenge = browser.pkce_pair()
+    pkce = Pkce.new()
     username, password = login(tenant, who)
     url = authorize_url(
         settings,
@@ -194,13 +186,11 @@ def sign_in_delegated(
         state="st",
         scopes=scopes,
         tenant=tenant.id,
-        code_challenge=challenge,
+        code_challenge=pkce.challenge,
     )
-    with browser.browser(str(emulator.ca_path)) as web:
-        answer = browser.drive(
-            web, url, username=username, password=password, redirect_prefix=REDIRECT_URI
-        )
-        assert "code" in answer, answer
+    answer = browser_flow(emulator, url, (username, password), "accept").params
+    assert "code" in answer, answer
+    with emulator.http() as web:
         token = web.post(
             f"{settings.login_base_url}/{tenant.id}/oauth2/v2.0/token",
             data={
@@ -209,7 +199,7 @@ def sign_in_delegated(
                 "grant_type": "authorization_code",
                 "code": answer["code"],
                 "redirect_uri": REDIRECT_URI,
-                "code_verifier": verifier,
+                "code_verifier": pkce.verifier,
                 "scope": " ".join(scopes),
             },
         )
